@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import type { DbTarget } from '../db/client.ts';
+
+/** Validated process configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  db: DbTarget;
+  /** Public base URL used in links that leave the page (e-mails, feeds); no trailing slash. */
+  baseUrl: string;
+  /** Log level for Fastify's logger; `silent` in tests. */
+  logLevel: string;
+  /** Mark cookies `Secure` (behind TLS). */
+  secureCookies: boolean;
+  /** Per-IP requests per minute for sign-in and other public writes. */
+  rateLimitPerMinute: number;
+}
+
+/** Thrown when an environment variable has a value the process cannot run with. */
+export class ConfigError extends Error {}
+
+/**
+ * Reads the configuration from environment variables:
+ * `PORT` (default 3000), `HOST` (127.0.0.1), `DATABASE_URL` (PostgreSQL; otherwise SQLite at
+ * `SQLITE_PATH`, default `./data/solidaris.sqlite`), `BASE_URL`, `LOG_LEVEL` (info),
+ * `SECURE_COOKIES` (1 when `BASE_URL` is https).
+ * @throws {ConfigError} for a port outside 1–65535 or a `DATABASE_URL` that is not postgres://.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sqlitePath?: string } = {}): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be 1–65535, got ${env.PORT}`);
+  const host = env.HOST ?? '127.0.0.1';
+  let db: DbTarget;
+  if (env.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ConfigError('DATABASE_URL must start with postgres://');
+    db = { engine: 'postgres', url: env.DATABASE_URL };
+  } else {
+    db = { engine: 'sqlite', path: resolve(env.SQLITE_PATH ?? defaults.sqlitePath ?? './data/solidaris.sqlite') };
+  }
+  const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return {
+    port,
+    host,
+    db,
+    baseUrl,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === '1' : baseUrl.startsWith('https:'),
+    rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 30),
+  };
+}

@@ -1,0 +1,34 @@
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const NAME = /^\d{14}_[a-z]+(_[a-z0-9]+)+\.ts$/;
+
+/** Loads `src/db/migrations/YYYYMMDDHHMMSS_verb_object.ts` files in name order. */
+class DirectoryMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
+    const migrations: Record<string, Migration> = {};
+    for (const file of files) {
+      if (!NAME.test(file)) throw new Error(`Migration file name ${file} is not YYYYMMDDHHMMSS_verb_object.ts`);
+      migrations[file.slice(0, -3)] = (await import(new URL(file, `file://${MIGRATIONS_DIR}`).href)) as Migration;
+    }
+    return migrations;
+  }
+}
+
+/**
+ * Brings the schema to the newest migration, on SQLite and PostgreSQL alike.
+ * @returns the names of the migrations applied in this run (empty when already up to date).
+ * @throws the first migration's error; the failing migration is rolled back (each runs in a
+ *   transaction on PostgreSQL; SQLite DDL is transactional too).
+ */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider() });
+  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from './errors.ts';
+
+/** 415 for an API write that is not `application/json`. */
+export class UnsupportedMediaType extends AppError {
+  constructor() {
+    super(415, 'unsupported_media_type', 'errors.unsupported_media_type');
+  }
+}
+
+/**
+ * API writes must be `application/json`. Browsers cannot send that content type cross-site
+ * without a CORS preflight (which this server never grants), so a cookie-authenticated JSON
+ * write cannot be forged by another site; HTML forms carry CSRF tokens instead.
+ */
+export async function requireJson(request: FastifyRequest): Promise<void> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new UnsupportedMediaType();
+}

@@ -1,0 +1,38 @@
+import fp from 'fastify-plugin';
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import { isLocale } from '../i18n/i18n.ts';
+import { LOCALE_COOKIE } from './request-context.ts';
+import { redirectAfterPost } from '../web/reply.ts';
+import { ValidationFailed } from './errors.ts';
+
+/** `GET /healthz` and the language switch (`POST /locale`). */
+export const systemRoutes = fp(
+  async (app) => {
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          tags: ['system'],
+          response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]) }) },
+        },
+      },
+      async () => {
+        await sql`select 1`.execute(app.db);
+        return { status: 'ok' as const, database: app.dbEngine };
+      },
+    );
+
+    app.post<{ Body: { locale?: string; next?: string } }>(
+      '/locale',
+      { preValidation: app.csrfProtection, schema: { hide: true } },
+      async (request, reply) => {
+        const locale = request.body?.locale;
+        if (!isLocale(locale)) throw new ValidationFailed([{ field: 'locale', messageId: 'validation.invalid' }]);
+        reply.setCookie(LOCALE_COOKIE, locale, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
+        return redirectAfterPost(reply, request.body?.next ?? '/');
+      },
+    );
+  },
+  { name: 'system-routes' },
+);

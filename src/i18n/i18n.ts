@@ -1,0 +1,121 @@
+import { IntlMessageFormat } from 'intl-messageformat';
+import { match } from '@formatjs/intl-localematcher';
+import Negotiator from 'negotiator';
+import { LOCALES, loadCatalog, type Locale } from './catalogs.ts';
+
+export { LOCALES, type Locale } from './catalogs.ts';
+
+type Values = Record<string, unknown>;
+
+const catalogs = new Map<Locale, Map<string, string>>(LOCALES.map((l) => [l, loadCatalog(l)]));
+const compiled = new Map<string, IntlMessageFormat>();
+
+/** Thrown for a message id that no catalog defines (the translation lint catches these first). */
+export class MissingMessage extends Error {}
+
+function format(locale: Locale, id: string): IntlMessageFormat {
+  const key = `${locale}\u0000${id}`;
+  let f = compiled.get(key);
+  if (!f) {
+    const source = catalogs.get(locale)!.get(id) ?? catalogs.get('en')!.get(id);
+    if (source === undefined) throw new MissingMessage(`No message ${id}`);
+    f = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
+    compiled.set(key, f);
+  }
+  return f;
+}
+
+/** True when `value` is one of the UI locales. */
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}
+
+/**
+ * The UI locale for a request: an explicit choice (cookie) when valid, else the best match of the
+ * `Accept-Language` header (RFC 9110 §12.5.4) against the catalogs, else English.
+ */
+export function negotiateLocale(choice: string | undefined, acceptLanguage: string | undefined): Locale {
+  if (isLocale(choice)) return choice;
+  if (!acceptLanguage) return 'en';
+  const requested = new Negotiator({ headers: { 'accept-language': acceptLanguage } }).languages();
+  try {
+    return match(requested.filter((l) => l !== '*'), [...LOCALES], 'en') as Locale;
+  } catch {
+    return 'en';
+  }
+}
+
+/** First strong character decides: right-to-left UI locales get `dir="rtl"`. */
+const RTL = new Set(['ar', 'fa', 'he', 'ur', 'ps', 'ku']);
+
+/**
+ * Everything a view needs to speak the reader's language: messages and locale-aware formats.
+ * Date-only values (`YYYY-MM-DD`) are formatted as calendar dates, never shifted by a time zone.
+ */
+export interface Translator {
+  locale: Locale;
+  dir: 'ltr' | 'rtl';
+  /** The message `id` formatted with ICU `values`. @throws {MissingMessage} */
+  t(id: string, values?: Values): string;
+  /**
+   * The message `id` with rich values (e.g. `<bdi>` elements around user-supplied text), as an
+   * array of strings and the values themselves, for views.
+   */
+  tRich<T>(id: string, values: Record<string, T | string | number>): (string | T)[];
+  /** `2026-12-29` → `29 Dec 2026` / `29.12.2026` (a date-only value; no time zone shift). */
+  date(dateOnly: string): string;
+  /** An instant (ISO 8601 UTC) in `timeZone` (default UTC), date and time. */
+  instant(iso: string, timeZone?: string): string;
+  /** A number with the locale's grouping. */
+  number(value: number): string;
+  /** The country's name in the UI language (`DE` → `Germany` / `Deutschland`). */
+  country(code: string): string;
+  /** A language's name in the UI language (`de` → `German` / `Deutsch`). */
+  language(tag: string): string;
+}
+
+const translators = new Map<Locale, Translator>();
+
+/** The (cached) translator for a UI locale. */
+export function translator(locale: Locale): Translator {
+  let tr = translators.get(locale);
+  if (tr) return tr;
+  const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  const numberFmt = new Intl.NumberFormat(locale);
+  const regions = new Intl.DisplayNames([locale], { type: 'region' });
+  const languages = new Intl.DisplayNames([locale], { type: 'language' });
+  tr = {
+    locale,
+    dir: RTL.has(locale.split('-')[0]!) ? 'rtl' : 'ltr',
+    t: (id, values) => String(format(locale, id).format(values as Record<string, string>)),
+    tRich: (id, values) => {
+      const out = format(locale, id).format(values as Record<string, string>);
+      return (Array.isArray(out) ? out : [out]) as never;
+    },
+    date: (d) => dateFmt.format(new Date(`${d}T00:00:00Z`)),
+    instant: (iso, timeZone = 'UTC') =>
+      new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso)),
+    number: (n) => numberFmt.format(n),
+    country: (code) => {
+      try {
+        return regions.of(code) ?? code;
+      } catch {
+        return code;
+      }
+    },
+    language: (tag) => {
+      try {
+        return languages.of(tag) ?? tag;
+      } catch {
+        return tag;
+      }
+    },
+  };
+  translators.set(locale, tr);
+  return tr;
+}
+
+/** Wraps a user-supplied value in First Strong Isolate … Pop Directional Isolate (U+2068 … U+2069) for plain text (Unicode UAX #9). */
+export function isolate(value: string): string {
+  return `\u2068${value}\u2069`;
+}

@@ -1,0 +1,32 @@
+import countries from 'i18n-iso-countries';
+
+const CODES = new Set(Object.keys(countries.getAlpha2Codes()));
+
+/** True when `code` is an ISO 3166-1 alpha-2 code (upper case) of a current country. */
+export function isCountryCode(code: string): boolean {
+  return CODES.has(code);
+}
+
+/** All ISO 3166-1 alpha-2 codes, sorted. */
+export function countryCodes(): string[] {
+  return [...CODES].sort();
+}
+
+/** ISO 3166-1 numeric code (`"276"`) → alpha-2 (`"DE"`), or null. */
+export function alpha2FromNumeric(numeric: string): string | null {
+  return countries.numericToAlpha2(numeric) ?? null;
+}
+
+/** True when `tag` is a well-formed BCP 47 language tag (checked by `Intl.getCanonicalLocales`). */
+export function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** The canonical form of a BCP 47 tag (`de-de` → `de-DE`). @throws {RangeError} for a malformed tag. */
+export function canonicalLanguageTag(tag: string): string {
+  return Intl.getCanonicalLocales(tag)[0]!;
+}

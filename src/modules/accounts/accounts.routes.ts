@@ -1,0 +1,102 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply } from 'fastify';
+import { SESSION_COOKIE } from '../../http/request-context.ts';
+import { ValidationFailed, Conflict, NotFound } from '../../http/errors.ts';
+import { errorMap } from '../../web/forms.ts';
+import { sendPage, redirectAfterPost, safeLocalPath } from '../../web/reply.ts';
+import { authenticate, countUsers, createSession, createUser, deleteSession } from './accounts.service.ts';
+import { setupView, signInView } from './accounts.views.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** True while the instance has no account yet (pages then point to `/setup`). */
+    needsSetup(): Promise<boolean>;
+  }
+}
+
+type Form = Record<string, string | undefined>;
+
+/**
+ * Sign-in, sign-out and first-run set-up. Sessions are server-side (`sessions` table); the
+ * cookie carries only a random token (`HttpOnly; SameSite=Lax`, `Secure` behind TLS).
+ */
+export const accountsRoutes = fp<{ secureCookies: boolean }>(
+  async (app, opts) => {
+    let setupDone = false;
+    app.decorate('needsSetup', async () => {
+      if (setupDone) return false;
+      setupDone = (await countUsers(app.db)) > 0;
+      return !setupDone;
+    });
+
+    const startSession = async (reply: FastifyReply, userId: string) => {
+      const token = await createSession(app.db, userId);
+      reply.setCookie(SESSION_COOKIE, token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: opts.secureCookies,
+        maxAge: 30 * 86400,
+      });
+    };
+
+    app.get<{ Querystring: { next?: string } }>('/sign-in', { schema: { hide: true } }, async (request, reply) =>
+      sendPage(request, reply, request.tr.t('accounts.sign_in.title'), (ctx) =>
+        signInView(ctx, { email: '', next: safeLocalPath(request.query.next), failed: false }),
+      ),
+    );
+
+    app.post<{ Body: Form }>(
+      '/sign-in',
+      { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
+      async (request, reply) => {
+        const email = String(request.body?.email ?? '');
+        const next = safeLocalPath(request.body?.next);
+        const userId = await authenticate(app.db, email, String(request.body?.password ?? ''));
+        if (!userId) {
+          return sendPage(request, reply, request.tr.t('accounts.sign_in.title'), (ctx) => signInView(ctx, { email, next, failed: true }), 422);
+        }
+        await startSession(reply, userId);
+        return redirectAfterPost(reply, next);
+      },
+    );
+
+    app.post('/sign-out', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await deleteSession(app.db, token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return redirectAfterPost(reply, '/');
+    });
+
+    app.get('/setup', { schema: { hide: true } }, async (request, reply) => {
+      if (!(await app.needsSetup())) throw new NotFound();
+      return sendPage(request, reply, request.tr.t('accounts.setup.title'), (ctx) => setupView(ctx, errorMap(), {}));
+    });
+
+    app.post<{ Body: Form }>(
+      '/setup',
+      { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
+      async (request, reply) => {
+        if (!(await app.needsSetup())) throw new NotFound();
+        const values = { email: request.body?.email ?? '', displayName: request.body?.displayName ?? '' };
+        try {
+          const userId = await createUser(app.db, {
+            ...values,
+            password: String(request.body?.password ?? ''),
+            locale: request.tr.locale,
+            isAdmin: true,
+          });
+          await startSession(reply, userId);
+          return redirectAfterPost(reply, '/');
+        } catch (err) {
+          if (err instanceof ValidationFailed || err instanceof Conflict) {
+            const errors = err instanceof ValidationFailed ? err.errors : [{ field: err.field ?? 'email', messageId: err.messageId }];
+            return sendPage(request, reply, request.tr.t('accounts.setup.title'), (ctx) => setupView(ctx, errorMap(errors), values), 422);
+          }
+          throw err;
+        }
+      },
+    );
+  },
+  { name: 'accounts-routes', dependencies: ['request-context'] },
+);

@@ -1,0 +1,197 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../../db/client.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import { ValidationFailed, Conflict, type FieldError } from '../../http/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { nowInstant } from '../../lib/time.ts';
+import { emailKey } from '../../lib/email.ts';
+import { cleanText, hasControlCharacters } from '../../lib/text.ts';
+import { hashPassword, verifyPassword } from '../../lib/passwords.ts';
+
+/** Sessions last 30 days from the last request. */
+const SESSION_DAYS = 30;
+/** NIST SP 800-63B §3.1.1.2: at least 8 characters; we ask for 10. At most 512 to bound hashing work. */
+const PASSWORD_MIN = 10;
+const PASSWORD_MAX = 512;
+
+export interface NewUser {
+  email: string;
+  displayName: string;
+  password: string;
+  locale?: string;
+  timeZone?: string;
+  isAdmin?: boolean;
+}
+
+/**
+ * Checks a new account's fields.
+ * @throws {ValidationFailed} with field errors for `email`, `displayName`, `password`.
+ */
+export function validateNewUser(input: NewUser): { email: string; emailKey: string; displayName: string } {
+  const errors: FieldError[] = [];
+  const email = cleanText(input.email) ?? '';
+  const key = emailKey(email);
+  if (!key) errors.push({ field: 'email', messageId: 'validation.email' });
+  const displayName = cleanText(input.displayName) ?? '';
+  if (!displayName) errors.push({ field: 'displayName', messageId: 'validation.required' });
+  else if (hasControlCharacters(displayName) || /[<>]/.test(displayName))
+    errors.push({ field: 'displayName', messageId: 'validation.name_characters' });
+  else if (displayName.length > 120) errors.push({ field: 'displayName', messageId: 'validation.too_long', values: { max: 120 } });
+  if (input.password.length < PASSWORD_MIN)
+    errors.push({ field: 'password', messageId: 'validation.password_short', values: { min: PASSWORD_MIN } });
+  else if (input.password.length > PASSWORD_MAX)
+    errors.push({ field: 'password', messageId: 'validation.too_long', values: { max: PASSWORD_MAX } });
+  if (errors.length) throw new ValidationFailed(errors);
+  return { email, emailKey: key!, displayName };
+}
+
+/**
+ * Creates an account with an Argon2id password hash.
+ * @returns the new user's id.
+ * @throws {ValidationFailed} for bad fields; {Conflict} `email_taken` when the e-mail key exists.
+ */
+export async function createUser(db: Db, input: NewUser): Promise<string> {
+  const v = validateNewUser(input);
+  const existing = await db.selectFrom('users').select('id').where('email_key', '=', v.emailKey).executeTakeFirst();
+  if (existing) throw new Conflict('email_taken', 'validation.email_taken', 'email');
+  const id = newId();
+  const now = nowInstant();
+  await db
+    .insertInto('users')
+    .values({
+      id,
+      email: v.email,
+      email_key: v.emailKey,
+      display_name: v.displayName,
+      password_hash: await hashPassword(input.password),
+      locale: input.locale ?? 'en',
+      time_zone: input.timeZone ?? 'UTC',
+      is_admin: input.isAdmin ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return id;
+}
+
+/** Number of accounts; an instance with none asks for its first administrator. */
+export async function countUsers(db: Db): Promise<number> {
+  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/**
+ * Checks an e-mail and password. Runs the same Argon2id work for unknown addresses so response
+ * time does not reveal which addresses have accounts.
+ * @returns the user id, or null.
+ */
+export async function authenticate(db: Db, email: string, password: string): Promise<string | null> {
+  const key = emailKey(email);
+  const user = key
+    ? await db.selectFrom('users').select(['id', 'password_hash']).where('email_key', '=', key).executeTakeFirst()
+    : undefined;
+  if (!user) {
+    await verifyPassword(password, DUMMY_HASH);
+    return null;
+  }
+  return (await verifyPassword(password, user.password_hash)) ? user.id : null;
+}
+
+const DUMMY_HASH =
+  '$argon2id$v=19$m=19456,t=2,p=1$c29saWRhcmlzLWR1bW15$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Starts a server-side session.
+ * @returns the opaque session token for the cookie (only its SHA-256 is stored).
+ */
+export async function createSession(db: Db, userId: string): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  const now = new Date();
+  await db
+    .insertInto('sessions')
+    .values({
+      id: tokenHash(token),
+      user_id: userId,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + SESSION_DAYS * 86_400_000).toISOString(),
+    })
+    .execute();
+  return token;
+}
+
+/** Ends a session (sign-out). Unknown tokens are ignored. */
+export async function deleteSession(db: Db, token: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', tokenHash(token)).execute();
+}
+
+/**
+ * The viewer for a session token: the account, its organization roles and its network peers.
+ * @returns null for an unknown or expired token.
+ */
+export async function loadViewer(db: Db, token: string): Promise<Viewer | null> {
+  const id = tokenHash(token);
+  const now = nowInstant();
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['users.id', 'users.display_name', 'users.email', 'users.is_admin', 'users.locale', 'users.time_zone'])
+    .where('sessions.id', '=', id)
+    .where('sessions.expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) return null;
+  const roles = await db
+    .selectFrom('organization_members')
+    .select(['organization_id', 'role'])
+    .where('user_id', '=', row.id)
+    .execute();
+  const orgIds = roles.map((r) => r.organization_id);
+  const today = now.slice(0, 10);
+  const peers = orgIds.length
+    ? await db
+        .selectFrom('network_memberships as mine')
+        .innerJoin('network_memberships as peer', 'peer.network_id', 'mine.network_id')
+        .select('peer.organization_id')
+        .distinct()
+        .where('mine.organization_id', 'in', orgIds)
+        .where((eb) => eb.or([eb('mine.until', 'is', null), eb('mine.until', '>=', today)]))
+        .where((eb) => eb.or([eb('peer.until', 'is', null), eb('peer.until', '>=', today)]))
+        .execute()
+    : [];
+  return {
+    userId: row.id,
+    displayName: row.display_name,
+    email: row.email,
+    isAdmin: row.is_admin === 1,
+    locale: row.locale,
+    timeZone: row.time_zone,
+    roles: new Map(roles.map((r) => [r.organization_id, r.role])),
+    networkPeers: new Set(peers.map((p) => p.organization_id)),
+    sessionId: id,
+  };
+}
+
+/** Removes expired sessions; returns how many. */
+export async function purgeExpiredSessions(db: Db): Promise<number> {
+  const r = await db.deleteFrom('sessions').where('expires_at', '<=', nowInstant()).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Grants (or changes) an account's role in an organization. */
+export async function setOrganizationRole(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  role: 'admin' | 'coordinator' | 'member' | 'viewer',
+): Promise<void> {
+  await db
+    .insertInto('organization_members')
+    .values({ organization_id: organizationId, user_id: userId, role, created_at: nowInstant() })
+    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
+    .execute();
+}
+

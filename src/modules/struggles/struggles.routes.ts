@@ -1,0 +1,193 @@
+import fp from 'fastify-plugin';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
+import { errorMap } from '../../web/forms.ts';
+import { sendPage, redirectAfterPost } from '../../web/reply.ts';
+import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
+import { requireJson } from '../../http/api.ts';
+import { SlugParams } from '../organizations/organizations.schemas.ts';
+import { addStruggleUpdate, canEditStruggle, createStruggle, updateStruggle, type StruggleInput } from './struggles.service.ts';
+import { countStruggles, getStruggleDetail, listStruggles, type StruggleDetail, type StruggleFilters, type StruggleSummary } from './struggles.repo.ts';
+import { struggleDetailView, struggleFormView, struggleListView, type StruggleFormValues, type StruggleQuery } from './struggles.views.ts';
+import { StruggleBody, StruggleListOut, StruggleListQuery, StruggleOut, StruggleUpdateBody } from './struggles.schemas.ts';
+
+const PAGE_SIZE = 25;
+type Form = Record<string, string | undefined>;
+
+function summaryToApi(s: StruggleSummary) {
+  return {
+    slug: s.slug,
+    title: s.title,
+    kind: s.kind,
+    sector: s.sector,
+    country: s.country,
+    locality: s.locality,
+    employer: s.employer,
+    participants: s.participants,
+    startDate: s.start_date,
+    endDate: s.end_date,
+    status: s.status,
+    lang: s.lang,
+  };
+}
+
+function detailToApi(s: StruggleDetail) {
+  return {
+    id: s.id,
+    ...summaryToApi(s),
+    demands: s.demands,
+    visibility: s.visibility,
+    organization: s.organization?.slug ?? null,
+    organizations: s.organizations.map((o) => ({ slug: o.slug, role: o.role })),
+    sources: s.sources,
+    updates: s.updates.map((u) => ({ date: u.date, body: u.body, lang: u.lang })),
+    externalRef: s.external_ref,
+    createdAt: s.created_at,
+    updatedAt: s.updated_at,
+  };
+}
+
+function formValues(s: StruggleDetail): StruggleFormValues {
+  return {
+    title: s.title,
+    slug: s.slug,
+    kind: s.kind,
+    sector: s.sector,
+    country: s.country,
+    locality: s.locality ?? '',
+    employer: s.employer ?? '',
+    participants: s.participants === null ? '' : String(s.participants),
+    demands: s.demands ?? '',
+    startDate: s.start_date,
+    endDate: s.end_date ?? '',
+    status: s.status,
+    visibility: s.visibility,
+    lang: s.lang,
+    organization: s.organization?.slug ?? '',
+    initiators: s.organizations.filter((o) => o.role === 'initiator').map((o) => o.slug).join(', '),
+    supporters: s.organizations.filter((o) => o.role === 'supporter').map((o) => o.slug).join(', '),
+    sources: s.sources.join('\n'),
+  };
+}
+
+/** Struggle pages (`/struggles…`) and API (`/api/v1/struggles…`). */
+export const strugglesRoutes = fp(
+  async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    const list = async (request: FastifyRequest, query: Partial<Record<keyof StruggleQuery | 'after', string>> & { limit?: number }) => {
+      const limit = query.limit ?? PAGE_SIZE;
+      const cursor = decodeCursor(query.after, 2);
+      if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
+      const filters: StruggleFilters = {
+        q: query.q?.trim() || undefined,
+        country: query.country?.toUpperCase() || undefined,
+        sector: query.sector || undefined,
+        kind: query.kind || undefined,
+        status: query.status || undefined,
+        from: query.from || undefined,
+        to: query.to || undefined,
+      };
+      const [items, total] = await Promise.all([
+        listStruggles(app.db, request.viewer, filters, { limit: limit + 1, after: cursor ? { startDate: cursor[0]!, id: cursor[1]! } : undefined }),
+        countStruggles(app.db, request.viewer, filters),
+      ]);
+      const page = items.slice(0, limit);
+      const last = page.at(-1);
+      return { filters, items: page, total, next: items.length > limit && last ? encodeCursor([last.start_date, last.id]) : null };
+    };
+
+    const renderForm = (request: FastifyRequest, reply: FastifyReply, o: { action: string; values: Form; errors?: ValidationFailed['errors']; editing: boolean }, status = 200) =>
+      sendPage(request, reply, (ctx) => ctx.tr.t(o.editing ? 'struggles.form.edit_title' : 'struggles.form.new_title'), (ctx) =>
+        struggleFormView(ctx, { action: o.action, values: o.values, errors: errorMap(o.errors), editing: o.editing }), status);
+
+    const submit = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, action: string, editing: boolean, write: (input: StruggleInput) => Promise<{ slug: string }>) => {
+      try {
+        const { slug } = await write(request.body ?? {});
+        return redirectAfterPost(reply, `/struggles/${slug}`);
+      } catch (err) {
+        if (err instanceof ValidationFailed || (err instanceof Conflict && err.field)) {
+          const errors = err instanceof ValidationFailed ? err.errors : [{ field: (err as Conflict).field!, messageId: err.messageId }];
+          return renderForm(request, reply, { action, values: request.body ?? {}, errors, editing }, 422);
+        }
+        throw err;
+      }
+    };
+
+    // ---- pages
+    app.get<{ Querystring: Record<string, string> }>('/struggles', { schema: { hide: true } }, async (request, reply) => {
+      const q = request.query;
+      const query: StruggleQuery = { q: q.q, country: q.country, sector: q.sector, kind: q.kind, status: q.status, from: q.from, to: q.to };
+      let r;
+      try {
+        r = await list(request, { ...query, after: q.after });
+      } catch (err) {
+        if (!(err instanceof ValidationFailed)) throw err;
+        r = await list(request, query);
+      }
+      return sendPage(request, reply, request.tr.t('struggles.list.title'), (ctx) =>
+        struggleListView(ctx, { query, items: r.items, total: r.total, nextCursor: r.next, canCreate: !!request.viewer }),
+      );
+    });
+
+    app.get('/struggles/new', { schema: { hide: true } }, async (request, reply) => {
+      request.requireViewer();
+      return renderForm(request, reply, { action: '/struggles/new', values: { visibility: 'public', status: 'ongoing', lang: request.tr.locale }, editing: false });
+    });
+
+    app.post<{ Body: Form }>('/struggles/new', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) =>
+      submit(request, reply, '/struggles/new', false, (input) => createStruggle(app.db, request.requireViewer(), input)),
+    );
+
+    app.get<{ Params: { slug: string } }>('/struggles/:slug', { schema: { hide: true } }, async (request, reply) => {
+      const s = await getStruggleDetail(app.db, request.viewer, request.params.slug);
+      if (!s) throw new NotFound();
+      return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(request.viewer, s)));
+    });
+
+    app.get<{ Params: { slug: string } }>('/struggles/:slug/edit', { schema: { hide: true } }, async (request, reply) => {
+      const viewer = request.requireViewer();
+      const s = await getStruggleDetail(app.db, viewer, request.params.slug);
+      if (!s || !canEditStruggle(viewer, s)) throw new NotFound();
+      return renderForm(request, reply, { action: `/struggles/${s.slug}/edit`, values: formValues(s), editing: true });
+    });
+
+    app.post<{ Params: { slug: string }; Body: Form }>('/struggles/:slug/edit', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) =>
+      submit(request, reply, `/struggles/${request.params.slug}/edit`, true, (input) => updateStruggle(app.db, request.requireViewer(), request.params.slug, input)),
+    );
+
+    app.post<{ Params: { slug: string }; Body: Form }>('/struggles/:slug/updates', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
+      await addStruggleUpdate(app.db, request.requireViewer(), request.params.slug, request.body ?? {});
+      return redirectAfterPost(reply, `/struggles/${request.params.slug}`);
+    });
+
+    // ---- API
+    app.get('/api/v1/struggles', { schema: { tags: ['struggles'], querystring: StruggleListQuery, response: { 200: StruggleListOut } } }, async (request) => {
+      const r = await list(request, request.query);
+      return { items: r.items.map(summaryToApi), total: r.total, next: r.next };
+    });
+
+    app.get('/api/v1/struggles/:slug', { schema: { tags: ['struggles'], params: SlugParams, response: { 200: StruggleOut } } }, async (request) => {
+      const s = await getStruggleDetail(app.db, request.viewer, request.params.slug);
+      if (!s) throw new NotFound();
+      return detailToApi(s);
+    });
+
+    app.post('/api/v1/struggles', { preValidation: requireJson, schema: { tags: ['struggles'], body: StruggleBody, response: { 201: StruggleOut } } }, async (request, reply) => {
+      const { slug } = await createStruggle(app.db, request.requireViewer(), request.body);
+      const s = await getStruggleDetail(app.db, request.viewer, slug);
+      return reply.status(201).header('location', `/api/v1/struggles/${slug}`).send(detailToApi(s!));
+    });
+
+    app.put('/api/v1/struggles/:slug', { preValidation: requireJson, schema: { tags: ['struggles'], params: SlugParams, body: StruggleBody, response: { 200: StruggleOut } } }, async (request) => {
+      const { slug } = await updateStruggle(app.db, request.requireViewer(), request.params.slug, request.body);
+      return detailToApi((await getStruggleDetail(app.db, request.viewer, slug))!);
+    });
+
+    app.post('/api/v1/struggles/:slug/updates', { preValidation: requireJson, schema: { tags: ['struggles'], params: SlugParams, body: StruggleUpdateBody, response: { 201: StruggleOut } } }, async (request, reply) => {
+      await addStruggleUpdate(app.db, request.requireViewer(), request.params.slug, request.body);
+      return reply.status(201).send(detailToApi((await getStruggleDetail(app.db, request.viewer, request.params.slug))!));
+    });
+  },
+  { name: 'struggles-routes', dependencies: ['request-context'] },
+);

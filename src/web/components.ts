@@ -1,0 +1,29 @@
+import { html } from 'htm/preact';
+import type { VNode } from 'preact';
+import type { PageContext } from './context.ts';
+
+/** Options for a select of ISO 3166-1 countries, labelled in the UI language and sorted by label. */
+export function countryOptions(ctx: PageContext, codes: string[]): [string, string][] {
+  const collator = new Intl.Collator(ctx.tr.locale);
+  return codes.map((c): [string, string] => [c, ctx.tr.country(c)]).sort((a, b) => collator.compare(a[1], b[1]));
+}
+
+/** Options for a fixed vocabulary, labelled from `<prefix>.<value>` messages. */
+export function vocabularyOptions(ctx: PageContext, prefix: string, values: readonly string[]): [string, string][] {
+  return values.map((v): [string, string] => [v, ctx.tr.t(`${prefix}.${v}`)]);
+}
+
+/** A "next page" link keeping the current filters. */
+export function nextPageLink(ctx: PageContext, base: string, params: Record<string, string | undefined>, cursor: string | null): VNode | null {
+  if (!cursor) return null;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  q.set('after', cursor);
+  return html`<nav class="pager" aria-label=${ctx.tr.t('pager.label')}><a rel="next" href=${`${base}?${q}`}>${ctx.tr.t('pager.next')}</a></nav>`;
+}
+
+/** A definition-list row, skipped when the value is empty. */
+export function dlRow(label: string, value: unknown): VNode | null {
+  if (value === null || value === undefined || value === '') return null;
+  return html`<dt>${label}</dt><dd>${value}</dd>`;
+}

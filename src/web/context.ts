@@ -1,0 +1,14 @@
+import type { Translator } from '../i18n/i18n.ts';
+import type { Viewer } from '../http/viewer.ts';
+
+/** What every page render needs from the request. */
+export interface PageContext {
+  tr: Translator;
+  viewer: Viewer | null;
+  /** CSRF token for forms on this page. */
+  csrfToken: string;
+  /** Path of the current page (for the language switch's return and nav highlighting). */
+  path: string;
+  /** Instance-wide notice (e.g. "no administrator yet"). */
+  flash?: string;
+}

@@ -1,0 +1,94 @@
+import { html } from 'htm/preact';
+import { render } from 'preact-render-to-string';
+import type { ComponentChildren, VNode } from 'preact';
+import type { PageContext } from './context.ts';
+import { LOCALES } from '../i18n/i18n.ts';
+
+/** Hidden CSRF field for a form. */
+export function csrfField(ctx: PageContext): VNode {
+  return html`<input type="hidden" name="_csrf" value=${ctx.csrfToken} />`;
+}
+
+/** A user-supplied value, isolated for bidirectional text (`<bdi>`, HTML Living Standard §4.5.23). */
+export function U({ children }: { children?: ComponentChildren }): VNode {
+  return html`<bdi>${children}</bdi>`;
+}
+
+function nav(ctx: PageContext): VNode {
+  const { t } = ctx.tr;
+  const items: [string, string][] = [
+    ['/', 'nav.home'],
+    ['/struggles', 'nav.struggles'],
+    ['/organizations', 'nav.organizations'],
+    ['/networks', 'nav.networks'],
+  ];
+  const current = (href: string) =>
+    href === '/' ? ctx.path === '/' : ctx.path === href || ctx.path.startsWith(`${href}/`);
+  return html`<nav aria-label=${t('nav.label')}>
+    <ul>
+      ${items.map(
+        ([href, id]) =>
+          html`<li><a href=${href} aria-current=${current(href) ? 'page' : undefined}>${t(id)}</a></li>`,
+      )}
+    </ul>
+  </nav>`;
+}
+
+function account(ctx: PageContext): VNode {
+  const { t } = ctx.tr;
+  if (!ctx.viewer) {
+    return html`<a class="signin" href=${`/sign-in?next=${encodeURIComponent(ctx.path)}`}>${t('nav.sign_in')}</a>`;
+  }
+  return html`<form method="post" action="/sign-out" class="inline">
+    ${csrfField(ctx)}
+    <span class="who"><${U}>${ctx.viewer.displayName}<//></span>
+    <button type="submit" class="link">${t('nav.sign_out')}</button>
+  </form>`;
+}
+
+function languageSwitch(ctx: PageContext): VNode {
+  const { t } = ctx.tr;
+  return html`<form method="post" action="/locale" class="inline lang">
+    ${csrfField(ctx)}
+    <input type="hidden" name="next" value=${ctx.path} />
+    ${LOCALES.map(
+      (l) =>
+        html`<button type="submit" name="locale" value=${l} lang=${l} class="link" aria-pressed=${l === ctx.tr.locale ? 'true' : 'false'}>
+          ${t(`locale.${l}`)}
+        </button>`,
+    )}
+  </form>`;
+}
+
+/**
+ * A whole HTML document: `<html lang dir>`, header with navigation, account and language switch,
+ * the main content, and a footer. Styles come from `/static/style.css`; no inline script or style
+ * (the Content-Security-Policy forbids both).
+ */
+export function renderPage(ctx: PageContext, opts: { title: string; children: ComponentChildren; description?: string }): string {
+  const { t } = ctx.tr;
+  const doc = html`<html lang=${ctx.tr.locale} dir=${ctx.tr.dir}>
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>${opts.title} · ${t('app.name')}</title>
+      ${opts.description ? html`<meta name="description" content=${opts.description} />` : null}
+      <link rel="stylesheet" href="/static/style.css" />
+      <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+    </head>
+    <body>
+      <a class="skip" href="#main">${t('nav.skip')}</a>
+      <header class="site">
+        <a class="brand" href="/">${t('app.name')}</a>
+        ${nav(ctx)}
+        <div class="tools">${languageSwitch(ctx)} ${account(ctx)}</div>
+      </header>
+      <main id="main">
+        ${ctx.flash ? html`<p class="flash" role="status">${ctx.flash}</p>` : null}
+        ${opts.children}
+      </main>
+      <footer class="site"><p>${t('app.footer')}</p></footer>
+    </body>
+  </html>`;
+  return `<!doctype html>${render(doc)}`;
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { createTestDb, type TestDb, type TestEngine } from './db.ts';
+import { createSession, createUser, setOrganizationRole } from '../../src/modules/accounts/accounts.service.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: TestDb;
+  close(): Promise<void>;
+}
+
+/** The application as production builds it, on a fresh test database of `engine`. */
+export async function buildTestApp(engine: TestEngine): Promise<TestApp> {
+  const db = await createTestDb(engine);
+  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000 });
+  await app.ready();
+  return {
+    app,
+    db,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+let counter = 0;
+
+/** Creates an account (optionally with organization roles) and returns its id and a session cookie header value. */
+export async function loginAs(
+  t: TestApp,
+  o: { admin?: boolean; roles?: [organizationId: string, role: 'admin' | 'coordinator' | 'member' | 'viewer'][]; name?: string } = {},
+): Promise<{ userId: string; cookie: string }> {
+  counter += 1;
+  const userId = await createUser(t.db.db, {
+    email: `person${counter}-${Date.now()}@example.org`,
+    displayName: o.name ?? `Person ${counter}`,
+    password: 'correct horse battery',
+    isAdmin: o.admin,
+  });
+  for (const [org, role] of o.roles ?? []) await setOrganizationRole(t.db.db, org, userId, role);
+  const token = await createSession(t.db.db, userId);
+  return { userId, cookie: `sid=${token}` };
+}
+
+/** Cookie pairs from a response's Set-Cookie headers, as one Cookie header value. */
+export function cookiesFrom(res: LightMyRequestResponse): string {
+  return res.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+/**
+ * Loads `path` (a page with a form) and returns the CSRF token and the cookie header to send
+ * with the form POST (the session cookie plus the CSRF secret cookie).
+ */
+export async function formSession(t: TestApp, path: string, cookie = ''): Promise<{ csrf: string; cookie: string }> {
+  const res = await t.app.inject({ method: 'GET', url: path, headers: cookie ? { cookie } : {} });
+  const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+  if (!m) throw new Error(`no CSRF field on ${path} (status ${res.statusCode})`);
+  const jar = [cookie, cookiesFrom(res)].filter(Boolean).join('; ');
+  return { csrf: m[1]!, cookie: jar };
+}
+
+/** URL-encodes a form body. */
+export function form(values: Record<string, string>): string {
+  return new URLSearchParams(values).toString();
+}
