@@ -20,3 +20,23 @@ export async function makeStruggle(db: Db, overrides: StruggleInput = {}): Promi
     { trusted: true },
   );
 }
+
+
+// Networks (appended by the networks module; ES imports are hoisted, so they may sit here).
+import { addNetworkMembership, createNetwork, type NetworkInput } from '../../src/modules/networks/networks.service.ts';
+
+/** A network with sensible defaults (created by a trusted caller, no creator); `overrides` win. */
+export async function makeNetwork(db: Db, overrides: NetworkInput = {}): Promise<{ id: string; slug: string }> {
+  n += 1;
+  return createNetwork(db, null, { name: `Network ${n}`, sector: 'automotive', description: 'Workers of the world', descriptionLang: 'en', ...overrides }, { trusted: true });
+}
+
+/** Puts an organization (by slug) into a network (by slug); defaults: `member` since 2025-01-01, open-ended. */
+export async function makeNetworkMembership(
+  db: Db,
+  networkSlug: string,
+  organizationSlug: string,
+  overrides: { role?: string; since?: string; until?: string | null } = {},
+): Promise<{ id: string }> {
+  return addNetworkMembership(db, null, networkSlug, { organization: organizationSlug, role: 'member', since: '2025-01-01', ...overrides }, { trusted: true });
+}

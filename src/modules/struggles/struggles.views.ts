@@ -69,6 +69,7 @@ export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit:
       ${dlRow(t('struggles.fields.participants'), s.participants !== null ? ctx.tr.number(s.participants) : null)}
       ${dlRow(t('struggles.fields.organization'), s.organization ? html`<a href=${`/organizations/${s.organization.slug}`}><${U}>${s.organization.name}<//></a>` : null)}
     </dl>
+    ${s.external_ref ? html`<p class="meta" lang=${ctx.tr.locale}>${t('struggles.detail.imported', { source: t(`struggles.import_sources.${s.external_ref.split(':')[0]}`) })}</p>` : null}
     ${s.demands ? html`<section><h2 lang=${ctx.tr.locale}>${t('struggles.fields.demands')}</h2><div class="prose" dir="auto">${s.demands}</div></section>` : null}
     ${s.organizations.length
       ? html`<section lang=${ctx.tr.locale}><h2>${t('struggles.detail.organizations')}</h2><ul>

