@@ -79,6 +79,9 @@ const zipf = (n: number, s: number) => Array.from({ length: n }, (_, i) => 1 / (
 // Countries with many recorded struggles come first so they get the heaviest weights.
 const BIG_COUNTRIES = ['US', 'IN', 'FR', 'BR', 'DE', 'GB', 'AR', 'ZA', 'KR', 'TR', 'ES', 'IT', 'BD', 'MX', 'NG', 'CL', 'PH', 'ID', 'CO', 'CA', 'BE', 'GR', 'PK', 'EG', 'PT', 'KE', 'PE', 'AU', 'JP', 'PL'];
 
+// Sectors with the most recorded struggles first (health, education, public services, transport ...).
+const SECTOR_RANK: readonly string[] = ['manufacturing', 'health', 'education', 'logistics', 'public_administration', 'automotive', 'textile', 'construction', 'services', 'trade', 'mining', 'agriculture', 'metal', 'food', 'energy', 'hospitality', 'information', 'water_waste', 'chemicals', 'finance', 'arts', 'other'];
+
 const LANG: Record<string, string> = {
   DE: 'de', AT: 'de', CH: 'de', FR: 'fr', BE: 'fr', SN: 'fr', CI: 'fr', ES: 'es', MX: 'es', AR: 'es', CO: 'es', CL: 'es', PE: 'es',
   BR: 'pt', PT: 'pt', TR: 'tr', IT: 'it', GR: 'el', KR: 'ko', JP: 'ja', PL: 'pl', ID: 'id', EG: 'ar', BD: 'bn',
@@ -158,11 +161,7 @@ export async function fillDatabase(db: Kysely<Database>, o: FillOptions = {}): P
   const pickCountry = weighted(countries, zipf(countries.length, 0.8));
   // Each country has its own sector mix (mining in one, textile in another) around a global skew.
   const globalSector = zipf(SECTOR_CODES.length, 0.8);
-  const sectorOrder = [...SECTOR_CODES];
-  for (let i = sectorOrder.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [sectorOrder[i], sectorOrder[j]] = [sectorOrder[j]!, sectorOrder[i]!];
-  }
+  const sectorOrder = [...SECTOR_RANK, ...SECTOR_CODES.filter((s) => !SECTOR_RANK.includes(s))];
   const sectorPickers = new Map(
     countries.map((c) => [c, weighted(sectorOrder, globalSector.map((w) => w * (0.3 + 1.4 * rnd())))]),
   );
@@ -306,14 +305,23 @@ export async function publicCombos(db: Kysely<Database>): Promise<Combo[]> {
 }
 
 /**
- * `n` combinations spread over the size distribution of the combinations that fill at least one
- * page (`minCount` rows): the largest one, then evenly spaced ranks down to the smallest.
+ * `n` combinations spread over the sizes of the combinations that fill at least one page
+ * (`minCount` rows): the largest one, then log-spaced sizes down to `minCount`, so both the
+ * big-country filters and the long tail are exercised.
  */
 export function spreadCombos(combos: Combo[], n: number, minCount = 25): Combo[] {
-  const full = combos.filter((c) => c.count >= minCount);
-  const pool = full.length >= n ? full : combos;
-  if (pool.length <= n) return pool;
-  return Array.from({ length: n }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (n - 1))]!);
+  const pool = combos.filter((c) => c.count >= minCount);
+  if (pool.length <= n) return pool.length ? pool : combos.slice(0, n);
+  // Log-spaced target sizes from the largest down to `minCount`, each taken once.
+  const max = pool[0]!.count;
+  const chosen = new Set<Combo>();
+  for (let i = 0; i < n; i++) {
+    const target = max * (minCount / max) ** (i / (n - 1));
+    let best: Combo | undefined;
+    for (const c of pool) if (!chosen.has(c) && (!best || Math.abs(Math.log(c.count / target)) < Math.abs(Math.log(best.count / target)))) best = c;
+    chosen.add(best!);
+  }
+  return [...chosen];
 }
 
 /** SQLite: the library version; PostgreSQL: `server_version`. */

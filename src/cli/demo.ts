@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { translator } from '../i18n/i18n.ts';
-import { buildDemoScenario, type DemoAccount } from './demo-scenario.ts';
+import { buildDemoScenario, DEMO_ACCOUNTS, type DemoAccount } from './demo-scenario.ts';
 import { runImport } from './import.ts';
 
 /** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
@@ -43,19 +43,14 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
   }
   const { serve } = await import('../main.ts');
   process.env.SQLITE_PATH = path;
+  process.env.LOG_LEVEL ??= 'warn';
   delete process.env.DATABASE_URL;
   await serve({
     sqlitePath: path,
     onListening: (url) => {
       console.log(tr.t('cli.demo.ready', { url }));
-      const list = accounts ?? DEMO_ACCOUNTS_HINT;
-      if (Array.isArray(list)) {
-        console.log(tr.t('cli.demo.accounts'));
-        for (const a of list) console.log(`  ${a.email}  ${a.password}  (${a.description})`);
-      }
+      console.log(tr.t('cli.demo.accounts'));
+      for (const a of accounts ?? DEMO_ACCOUNTS) console.log(`  ${a.email}  ${a.password}  (${a.description})`);
     },
   });
 }
-
-/** On later runs the accounts are not rebuilt; they are listed in docs/DEMO.md and re-printed from the scenario's constants. */
-const DEMO_ACCOUNTS_HINT: DemoAccount[] | null = null;

@@ -49,7 +49,8 @@ export function visibleWhere(
   const vis = col('visibility');
   if (!viewer) return sql<SqlBool>`${vis} = 'public'`;
   if (viewer.isAdmin) return sql<SqlBool>`1 = 1`;
-  const org = col(opts.orgColumn ?? 'organization_id');
+  // An organization owns itself; every other record names its owner in `organization_id`.
+  const org = col(opts.orgColumn ?? (table === 'organizations' ? 'id' : 'organization_id'));
   const members = [...viewer.roles.keys()];
   const leaders = [...viewer.roles].filter(([, r]) => r === 'admin' || r === 'coordinator').map(([id]) => id);
   const network = [...new Set([...members, ...viewer.networkPeers])];

@@ -27,3 +27,8 @@ export function dlRow(label: string, value: unknown): VNode | null {
   if (value === null || value === undefined || value === '') return null;
   return html`<dt>${label}</dt><dd>${value}</dd>`;
 }
+
+/** Inline parts joined with " · ", empty ones skipped (for meta lines under a title). */
+export function dotted(parts: unknown[]): unknown[] {
+  return parts.filter((p) => p !== null && p !== undefined && p !== '').flatMap((p, i) => (i === 0 ? [p] : [' · ', p]));
+}

@@ -21,7 +21,6 @@ export async function makeStruggle(db: Db, overrides: StruggleInput = {}): Promi
   );
 }
 
-
 // Networks (appended by the networks module; ES imports are hoisted, so they may sit here).
 import { addNetworkMembership, createNetwork, type NetworkInput } from '../../src/modules/networks/networks.service.ts';
 

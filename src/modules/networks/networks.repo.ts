@@ -7,9 +7,17 @@ import { todayIn } from '../../lib/time.ts';
 
 // Networks themselves are public (no visibility column). Their memberships are only listed and
 // counted for organizations the viewer may see: every membership query below joins
-// `organizations` and filters with `visibleWhere(viewer, 'organizations')`.
+// `organizations` and filters with `visibleWhere` (via `organizationVisible`).
 
 export type NetworkRow = NetworksTable;
+
+/**
+ * The organizations a viewer may see, as a SQL condition on the `organizations` table. An
+ * organization owns itself, so its own `id` is the owning-organization column.
+ */
+export function organizationVisible(viewer: Viewer | null) {
+  return visibleWhere(viewer, 'organizations', { orgColumn: 'id' });
+}
 
 /** The network with `slug`, or undefined. */
 export async function findNetworkRow(db: Db, slug: string): Promise<NetworkRow | undefined> {
@@ -56,7 +64,7 @@ function memberCount(viewer: Viewer | null, today: string) {
     WHERE nm.network_id = networks.id
       AND nm.since <= ${today}
       AND (nm.until IS NULL OR nm.until >= ${today})
-      AND ${visibleWhere(viewer, 'organizations')}
+      AND ${organizationVisible(viewer)}
   )`;
 }
 
@@ -136,7 +144,7 @@ export async function getNetworkDetail(db: Db, viewer: Viewer | null, slug: stri
       'network_memberships.until',
     ])
     .where('network_memberships.network_id', '=', row.id)
-    .where(visibleWhere(viewer, 'organizations'))
+    .where(organizationVisible(viewer))
     .orderBy('organizations.country')
     .orderBy('organizations.name')
     .orderBy('network_memberships.since')

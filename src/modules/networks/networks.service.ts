@@ -6,9 +6,8 @@ import { SECTOR_CODES, type Sector } from '../../lib/sectors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant, todayIn } from '../../lib/time.ts';
 import { slugify } from '../../lib/text.ts';
-import { visibleWhere } from '../../db/visibility.ts';
 import { canManageOrganization, uniqueSlug } from '../organizations/organizations.service.ts';
-import { coordinatorOrganizationIds, findNetworkRow, type NetworkRow } from './networks.repo.ts';
+import { coordinatorOrganizationIds, findNetworkRow, organizationVisible, type NetworkRow } from './networks.repo.ts';
 
 /** Roles of an organization in a sector network. */
 export const NETWORK_ROLES = ['member', 'observer', 'coordinator'] as const;
@@ -216,7 +215,7 @@ export async function addNetworkMembership(
     const network = await findNetworkRow(tx, networkSlug);
     if (!network) throw new NotFound();
     let orgQuery = tx.selectFrom('organizations').select(['id', 'slug']).where('slug', '=', organization!);
-    if (!o.trusted) orgQuery = orgQuery.where(visibleWhere(viewer, 'organizations'));
+    if (!o.trusted) orgQuery = orgQuery.where(organizationVisible(viewer));
     const org = await orgQuery.executeTakeFirst();
     if (!org) throw new ValidationFailed([{ field: 'organization', messageId: 'validation.organization_unknown', values: { slugs: organization! } }]);
     if (!o.trusted) {
@@ -267,7 +266,7 @@ export async function endNetworkMembership(
           .selectFrom('organizations')
           .select('id')
           .where('id', '=', m.organization_id)
-          .where(visibleWhere(viewer, 'organizations'))
+          .where(organizationVisible(viewer))
           .executeTakeFirst();
         if (!visible) throw new NotFound();
         if (!canManageOrganization(viewer, m.organization_id)) throw new Forbidden();

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, vocabularyOptions, nextPageLink, dlRow } from '../../web/components.ts';
+import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted } from '../../web/components.ts';
 import { countryCodes } from '../../lib/countries.ts';
 import { ORGANIZATION_KINDS, VISIBILITIES } from './organizations.service.ts';
 import type { OrganizationDetail, OrganizationSummary } from './organizations.repo.ts';
@@ -33,7 +33,7 @@ export function organizationListView(
       ${o.items.map(
         (org) => html`<li>
           <a href=${`/organizations/${org.slug}`}><${U}>${org.name}<//></a>
-          <span class="meta">${t(`organizations.kinds.${org.kind}`)} · ${org.city ? html`<${U}>${org.city}<//>, ` : null}${ctx.tr.country(org.country)}</span>
+          <span class="meta">${dotted([t(`organizations.kinds.${org.kind}`), org.city ? html`<${U}>${org.city}<//>, ${ctx.tr.country(org.country)}` : ctx.tr.country(org.country)])}</span>
         </li>`,
       )}
     </ul>
@@ -45,8 +45,11 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
   const { t } = ctx.tr;
   return html`<article>
     <h1><${U}>${org.name}<//></h1>
-    <p class="meta">${t(`organizations.kinds.${org.kind}`)} · ${org.city ? html`<${U}>${org.city}<//>, ` : null}${ctx.tr.country(org.country)}
-      · ${t(`visibility.${org.visibility}`)}</p>
+    <p class="meta">${dotted([
+      t(`organizations.kinds.${org.kind}`),
+      org.city ? html`<${U}>${org.city}<//>, ${ctx.tr.country(org.country)}` : ctx.tr.country(org.country),
+      t(`visibility.${org.visibility}`),
+    ])}</p>
     ${canEdit ? html`<p><a class="button" href=${`/organizations/${org.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
     ${org.description ? html`<div class="prose" lang=${org.description_lang} dir="auto">${org.description}</div>` : null}
     <dl>
@@ -64,8 +67,11 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
       <h2>${t('organizations.detail.networks')}</h2>
       ${org.networks.length
         ? html`<ul>${org.networks.map(
-            (n) => html`<li><a href=${`/networks/${n.slug}`}><${U}>${n.name}<//></a> · ${t(`networks.roles.${n.role}`)} ·
-              ${t('networks.membership.since', { date: ctx.tr.date(n.since) })}${n.until ? html` – ${ctx.tr.date(n.until)}` : null}</li>`,
+            (n) => html`<li>${dotted([
+              html`<a href=${`/networks/${n.slug}`}><${U}>${n.name}<//></a>`,
+              t(`networks.roles.${n.role}`),
+              n.until ? `${ctx.tr.date(n.since)} – ${ctx.tr.date(n.until)}` : t('networks.membership.since', { date: ctx.tr.date(n.since) }),
+            ])}</li>`,
           )}</ul>`
         : html`<p>${t('organizations.detail.no_networks')}</p>`}
     </section>
@@ -73,8 +79,12 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
       <h2>${t('organizations.detail.struggles')}</h2>
       ${org.struggles.length
         ? html`<ul>${org.struggles.map(
-            (s) => html`<li><a href=${`/struggles/${s.slug}`}><${U}>${s.title}<//></a> · ${t(`struggles.roles.${s.role}`)} ·
-              ${ctx.tr.date(s.start_date)} · ${t(`struggles.statuses.${s.status}`)}</li>`,
+            (s) => html`<li>${dotted([
+              html`<a href=${`/struggles/${s.slug}`}><${U}>${s.title}<//></a>`,
+              t(`struggles.roles.${s.role}`),
+              ctx.tr.date(s.start_date),
+              t(`struggles.statuses.${s.status}`),
+            ])}</li>`,
           )}</ul>`
         : html`<p>${t('organizations.detail.no_struggles')}</p>`}
     </section>

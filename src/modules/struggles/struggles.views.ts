@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, vocabularyOptions, nextPageLink, dlRow } from '../../web/components.ts';
+import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted } from '../../web/components.ts';
 import { countryCodes } from '../../lib/countries.ts';
 import { SECTOR_CODES } from '../../lib/sectors.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
@@ -11,22 +11,30 @@ import type { StruggleDetail, StruggleSummary } from './struggles.repo.ts';
 
 export type StruggleQuery = Record<'q' | 'country' | 'sector' | 'kind' | 'status' | 'from' | 'to', string | undefined>;
 
-/** "since 3 Mar 2026" or "3 Mar 2026 – 9 Mar 2026". */
-export function period(ctx: PageContext, s: { start_date: string; end_date: string | null }): string {
-  return s.end_date
-    ? ctx.tr.t('struggles.detail.period', { start: ctx.tr.date(s.start_date), end: ctx.tr.date(s.end_date) })
-    : ctx.tr.t('struggles.detail.period_open', { start: ctx.tr.date(s.start_date) });
+/**
+ * The period of a struggle: "since 3 Mar 2026" while ongoing, "3 Mar 2026 – 9 Mar 2026" when it
+ * ended, "from 3 Mar 2026 (end not reported)" when it is over but the end date is unknown.
+ */
+export function period(ctx: PageContext, s: { start_date: string; end_date: string | null; status: string }): string {
+  if (s.end_date) return ctx.tr.t('struggles.detail.period', { start: ctx.tr.date(s.start_date), end: ctx.tr.date(s.end_date) });
+  if (s.status === 'ongoing') return ctx.tr.t('struggles.detail.period_open', { start: ctx.tr.date(s.start_date) });
+  return ctx.tr.t('struggles.detail.period_no_end', { start: ctx.tr.date(s.start_date) });
 }
 
 /** One struggle in a list. */
 export function struggleItem(ctx: PageContext, s: StruggleSummary) {
   const { t } = ctx.tr;
+  const place = s.locality ? html`<${U}>${s.locality}<//>, ${ctx.tr.country(s.country)}` : ctx.tr.country(s.country);
   return html`<li>
     <a href=${`/struggles/${s.slug}`} lang=${s.lang}><${U}>${s.title}<//></a>
-    <span class="meta">${t(`struggles.kinds.${s.kind}`)} · ${t(`sectors.${s.sector}`)} ·
-      ${s.locality ? html`<${U}>${s.locality}<//>, ` : null}${ctx.tr.country(s.country)} · ${period(ctx, s)} ·
-      <span class=${`status ${s.status}`}>${t(`struggles.statuses.${s.status}`)}</span>
-      ${s.participants !== null ? html` · ${t('struggles.detail.participants', { count: s.participants })}` : null}</span>
+    <span class="meta">${dotted([
+      t(`struggles.kinds.${s.kind}`),
+      t(`sectors.${s.sector}`),
+      place,
+      period(ctx, s),
+      html`<span class=${`status ${s.status}`}>${t(`struggles.statuses.${s.status}`)}</span>`,
+      s.participants !== null ? t('struggles.detail.participants', { count: s.participants }) : null,
+    ])}</span>
   </li>`;
 }
 
@@ -58,8 +66,12 @@ export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit:
   const none: ErrorMap = new Map();
   return html`<article lang=${s.lang}>
     <h1><${U}>${s.title}<//></h1>
-    <p class="meta" lang=${ctx.tr.locale}>${t(`struggles.kinds.${s.kind}`)} · ${t(`sectors.${s.sector}`)} ·
-      <span class=${`status ${s.status}`}>${t(`struggles.statuses.${s.status}`)}</span> · ${t(`visibility.${s.visibility}`)}</p>
+    <p class="meta" lang=${ctx.tr.locale}>${dotted([
+      t(`struggles.kinds.${s.kind}`),
+      t(`sectors.${s.sector}`),
+      html`<span class=${`status ${s.status}`}>${t(`struggles.statuses.${s.status}`)}</span>`,
+      t(`visibility.${s.visibility}`),
+    ])}</p>
     ${canEdit ? html`<p lang=${ctx.tr.locale}><a class="button" href=${`/struggles/${s.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
     <dl lang=${ctx.tr.locale}>
       ${dlRow(t('struggles.fields.country'), ctx.tr.country(s.country))}

@@ -1,0 +1,300 @@
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ENGINES } from '../helpers/db.ts';
+import { loginAs } from '../helpers/app.ts';
+import {
+  browserCookie,
+  browserSkipReason,
+  collectPageErrors,
+  formatViolations,
+  launchBrowser,
+  runAxe,
+  seedPages,
+  startApp,
+  type PagesFixture,
+  type RunningApp,
+} from '../helpers/browser.ts';
+
+/**
+ * Browser-level checks of the server-rendered pages, in English and German, on both engines:
+ * axe-core (WCAG 2.0/2.1 A+AA and best practices) reports nothing, the page logs no error (CSP
+ * violations included), `<html lang>` is right, the language switch returns to the same page,
+ * the layout reflows at 320 CSS px (WCAG 1.4.10), and the core forms work without JavaScript.
+ * Full-page screenshots land in test-results/screenshots/ for a human to look at.
+ */
+
+const SKIP = browserSkipReason();
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const LOCALES = [
+  { code: 'en', switchTo: 'English' },
+  { code: 'de', switchTo: 'Deutsch' },
+] as const;
+
+interface PageSpec {
+  /** File-name part of the screenshot. */
+  name: string;
+  path: (f: PagesFixture) => string | null;
+  /** Visit with a session (`as: 'member'` a plain account, `'admin'` one that may edit everything). */
+  as?: 'member' | 'admin';
+  /** HTTP status of the document finally shown. */
+  status?: number;
+  /** Submit the page's main form empty and check the re-rendered form. */
+  submitEmpty?: boolean;
+}
+
+const PAGES: PageSpec[] = [
+  { name: 'home', path: () => '/' },
+  { name: 'struggles', path: () => '/struggles' },
+  { name: 'struggles-cd', path: () => '/struggles?country=CD' },
+  { name: 'struggle', path: (f) => `/struggles/${f.struggle}` },
+  { name: 'struggle-editor', path: (f) => `/struggles/${f.struggle}`, as: 'admin' },
+  { name: 'organizations', path: () => '/organizations' },
+  { name: 'organization', path: (f) => `/organizations/${f.organization}` },
+  { name: 'networks', path: () => '/networks' },
+  { name: 'network', path: (f) => (f.network ? `/networks/${f.network}` : null) },
+  { name: 'network-manager', path: (f) => (f.network ? `/networks/${f.network}` : null), as: 'admin' },
+  { name: 'sign-in', path: () => '/sign-in' },
+  { name: 'struggle-new', path: () => '/struggles/new', as: 'member' },
+  { name: 'organization-new', path: () => '/organizations/new', as: 'member' },
+  { name: 'struggle-new-errors', path: () => '/struggles/new', as: 'member', submitEmpty: true, status: 422 },
+  { name: '404', path: () => '/no-such-page', status: 404 },
+];
+
+/** `lang` of the document element. */
+const htmlLang = (page: Page) => page.evaluate('document.documentElement.lang') as Promise<string>;
+/** HTTP status of the current document (Navigation Timing Level 2 `responseStatus`). */
+const documentStatus = (page: Page) => page.evaluate('performance.getEntriesByType("navigation")[0].responseStatus') as Promise<number>;
+
+/** Clicks `locator` and waits for the document it leads to (a form POST answered by a redirect or a page). */
+async function clickAndLoad(page: Page, click: () => Promise<void>): Promise<void> {
+  const loaded = page.waitForEvent('load');
+  await click();
+  await loaded;
+}
+
+/**
+ * Elements sticking out on the right at the current viewport width, as short selectors: what to
+ * fix when the page scrolls horizontally.
+ */
+async function overflowingElements(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > width + 1 && r.width > 0 && !el.closest('.skip')) {
+        const parentSticks = el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1;
+        if (parentSticks) continue;
+        const cls = el.getAttribute('class') ? '.' + el.getAttribute('class').trim().split(/\\s+/).join('.') : '';
+        const id = el.id ? '#' + el.id : '';
+        out.push(el.tagName.toLowerCase() + id + cls + ' (right edge ' + Math.round(r.right) + 'px > ' + width + 'px)');
+      }
+    }
+    return out.slice(0, 8);
+  })()`) as Promise<string[]>;
+}
+
+for (const engine of ENGINES) {
+  describe(`pages in a browser (${engine})`, { skip: SKIP }, () => {
+    let app: RunningApp;
+    let browser: Browser;
+    let fixture: PagesFixture;
+    const sessions: Record<'member' | 'admin', string> = { member: '', admin: '' };
+
+    before(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      app = await startApp(engine);
+      fixture = await seedPages(app.db.db);
+      sessions.member = (await loginAs(app, { name: 'Kofi Mensah' })).cookie;
+      sessions.admin = (await loginAs(app, { admin: true, name: 'Admin Person' })).cookie;
+      browser = (await launchBrowser())!;
+    });
+
+    after(async () => {
+      await browser?.close();
+      await app?.close();
+    });
+
+    /** A fresh English-speaking browser context, signed in as `as` when given. */
+    async function newContext(o: { as?: 'member' | 'admin'; javaScript?: boolean } = {}): Promise<BrowserContext> {
+      const context = await browser.newContext({
+        locale: 'en-US',
+        viewport: { width: 1280, height: 800 },
+        javaScriptEnabled: o.javaScript ?? true,
+      });
+      if (o.as) await context.addCookies([browserCookie(sessions[o.as], app.baseUrl)]);
+      return context;
+    }
+
+    for (const locale of LOCALES) {
+      describe(locale.code, () => {
+        for (const spec of PAGES) {
+          test(spec.name, async (t: TestContext) => {
+            const path = spec.path(fixture);
+            if (path === null) return t.skip('src/modules/networks/networks.service.ts has no createNetwork/addNetworkMembership yet');
+            const context = await newContext({ as: spec.as });
+            t.after(() => context.close());
+            const page = await context.newPage();
+            const { errors, allowStatus } = collectPageErrors(page);
+            const url = `${app.baseUrl}${path}`;
+            if (spec.status) allowStatus.add(url);
+
+            await page.goto(url);
+            assert.equal(await htmlLang(page), 'en', 'a new English-speaking visitor gets <html lang="en">');
+
+            if (locale.code !== 'en') {
+              await clickAndLoad(page, () => page.getByRole('button', { name: locale.switchTo }).click());
+              const landed = page.url();
+              await t.test(`the "${locale.switchTo}" button returns to the same page`, () => {
+                assert.equal(
+                  landed,
+                  url,
+                  'the language switch must return to the same page, query string included. KNOWN ISSUE until fixed: ' +
+                    'src/http/request-context.ts pageContext() sets path = request.url without "?…", and src/web/layout.ts ' +
+                    'languageSwitch() posts that path as "next". Fix: give PageContext the full request URL (e.g. `url: this.url`) ' +
+                    'and post it as "next" (redirectAfterPost/safeLocalPath already accept a query string)',
+                );
+              });
+              // Go on with the checks on the page meant (the locale cookie is set now).
+              if (landed !== url) await page.goto(url);
+            }
+
+            if (spec.submitEmpty) {
+              const form = page.locator('main form[method="post"]');
+              await clickAndLoad(page, () => form.locator('button[type=submit]').click());
+            }
+
+            assert.equal(await documentStatus(page), spec.status ?? 200, 'HTTP status of the document');
+            assert.equal(await htmlLang(page), locale.code, `<html lang="${locale.code}">`);
+            assert.equal(await page.evaluate('document.documentElement.dir'), 'ltr');
+
+            await page.screenshot({ path: `${SHOTS}${engine}-${locale.code}-${spec.name}.png`, fullPage: true });
+
+            await t.test('axe-core reports no violations', async () => {
+              const violations = await runAxe(page);
+              assert.equal(violations.length, 0, `axe violations on ${path} (${locale.code}):\n${formatViolations(violations)}`);
+            });
+
+            if (spec.name === 'home') {
+              await t.test('the world map is styled and shaded (static/map.css reaches the page)', async () => {
+                const fills = (await page.evaluate(`(() => {
+                  const fill = (sel) => { const el = document.querySelector(sel); return el ? getComputedStyle(el).fill : null; };
+                  return { none: fill('.world-map path.m0'), most: fill('.world-map path.m5'), links: document.querySelectorAll('.world-map svg a').length };
+                })()`)) as { none: string | null; most: string | null; links: number };
+                assert.equal(fills.links, fixture.strugglesByCountry.size, 'one link per country with struggles');
+                assert.notEqual(
+                  fills.none,
+                  'rgb(0, 0, 0)',
+                  'KNOWN ISSUE until fixed: the map is drawn with the default black fill because src/web/static/map.css is never loaded. ' +
+                    'Fix: append the rules of src/web/static/map.css to src/web/static/style.css (one request, smaller than a second <link>), ' +
+                    'or add <link rel="stylesheet" href="/static/map.css"> to renderPage() in src/web/layout.ts',
+                );
+                assert.notEqual(fills.none, fills.most, 'countries without struggles look different from the most affected ones');
+              });
+            }
+
+            if (spec.submitEmpty) {
+              await t.test('the form comes back with field errors, and the summary links focus the fields', async () => {
+                const summaryLinks = page.locator('.error-summary a');
+                const targets = await summaryLinks.evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
+                assert.ok(targets.length >= 5, `an error per required field (title, kind, sector, country, start date); got ${targets.join(' ')}`);
+                for (const [i, href] of targets.entries()) {
+                  const id = href.replace(/^#/, '');
+                  const control = page.locator(`[id="${id}"]`);
+                  assert.equal(await control.getAttribute('aria-invalid'), 'true', `${href} is marked aria-invalid`);
+                  const describedBy = (await control.getAttribute('aria-describedby')) ?? '';
+                  assert.ok(describedBy.split(' ').some((d) => d.endsWith('-error')), `${href} is described by its error message`);
+                  await summaryLinks.nth(i).click();
+                  assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), id, `the summary link ${href} moves focus to the field`);
+                }
+              });
+            }
+
+            await t.test('no console errors (CSP violations, failed loads, exceptions)', () => {
+              assert.deepEqual(errors, []);
+            });
+
+            await t.test('reflows at 320 CSS px without horizontal scrolling (WCAG 1.4.10)', async () => {
+              await page.setViewportSize({ width: 320, height: 800 });
+              await page.screenshot({ path: `${SHOTS}${engine}-${locale.code}-${spec.name}-320.png`, fullPage: true });
+              const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+              assert.ok(overflow <= 0, `the page is ${overflow}px wider than the 320px viewport; sticking out:\n  ${(await overflowingElements(page)).join('\n  ')}`);
+            });
+          });
+        }
+      });
+    }
+
+    describe('without JavaScript', () => {
+      test('signing in through the form', async (t) => {
+        const context = await newContext({ javaScript: false });
+        t.after(() => context.close());
+        const page = await context.newPage();
+        const { errors, allowStatus } = collectPageErrors(page);
+        await page.goto(`${app.baseUrl}/sign-in?next=${encodeURIComponent('/struggles')}`);
+
+        // A wrong password: 422 and the generic message, the e-mail kept.
+        allowStatus.add(`${app.baseUrl}/sign-in`);
+        await page.getByLabel(/e-mail/i).fill(fixture.account.email);
+        await page.getByLabel(/password/i).fill('not the password');
+        await clickAndLoad(page, () => page.locator('main form button[type=submit]').click());
+        assert.equal(await documentStatus(page), 422);
+        assert.equal(await page.locator('[role=alert]').count(), 1, 'the failure is announced');
+        assert.equal(await page.getByLabel(/e-mail/i).inputValue(), fixture.account.email);
+
+        await page.getByLabel(/password/i).fill(fixture.account.password);
+        await clickAndLoad(page, () => page.locator('main form button[type=submit]').click());
+        assert.equal(page.url(), `${app.baseUrl}/struggles`, 'back to the page given as "next"');
+        assert.equal(await documentStatus(page), 200);
+        assert.match(await page.locator('header.site').innerText(), new RegExp(fixture.account.displayName), 'the header names the signed-in person');
+        assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 1);
+        assert.deepEqual(errors, []);
+      });
+
+      test('filtering the struggles list', async (t) => {
+        const context = await newContext({ javaScript: false });
+        t.after(() => context.close());
+        const page = await context.newPage();
+        const { errors } = collectPageErrors(page);
+        await page.goto(`${app.baseUrl}/struggles`);
+        await page.locator('form.filters select[name=country]').selectOption('CD');
+        await clickAndLoad(page, () => page.locator('form.filters button[type=submit]').click());
+        const url = new URL(page.url());
+        assert.equal(url.pathname, '/struggles');
+        assert.equal(url.searchParams.get('country'), 'CD');
+        const expected = fixture.strugglesByCountry.get('CD')!;
+        assert.equal(await page.locator('main ul.cards > li').count(), expected, `the ${expected} struggles in CD`);
+        for (const meta of await page.locator('main ul.cards > li .meta').allInnerTexts()) assert.match(meta, /Congo - Kinshasa/);
+        assert.equal(await page.locator('form.filters select[name=country]').inputValue(), 'CD', 'the filter keeps its value');
+        assert.deepEqual(errors, []);
+      });
+
+      test('switching the language', async (t) => {
+        const context = await newContext({ javaScript: false });
+        t.after(() => context.close());
+        const page = await context.newPage();
+        await page.goto(`${app.baseUrl}/organizations`);
+        await clickAndLoad(page, () => page.getByRole('button', { name: 'Deutsch' }).click());
+        assert.equal(page.url(), `${app.baseUrl}/organizations`);
+        assert.equal(await htmlLang(page), 'de');
+        assert.equal(await page.getByRole('button', { name: 'Deutsch' }).getAttribute('aria-pressed'), 'true');
+      });
+    });
+
+    test('the console-error collector sees a CSP violation (self-check)', async (t) => {
+      const context = await newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      const { errors } = collectPageErrors(page);
+      await page.goto(`${app.baseUrl}/sign-in`);
+      // An inline script added to the DOM: the page's script-src 'self' refuses it.
+      await page.evaluate(`document.body.append(Object.assign(document.createElement('script'), { textContent: 'window.inlineRan = true' }))`);
+      await page.waitForTimeout(100);
+      assert.equal(await page.evaluate('window.inlineRan === true'), false, 'the inline script did not run');
+      assert.ok(errors.some((e) => /Content Security Policy/.test(e)), `a CSP console error was collected: ${errors.join(' | ')}`);
+    });
+  });
+}

@@ -1,0 +1,261 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { buildTestApp, type TestApp } from './app.ts';
+import type { TestEngine } from './db.ts';
+import type { Db } from '../../src/db/client.ts';
+import { createUser } from '../../src/modules/accounts/accounts.service.ts';
+import { createOrganization, type OrganizationInput } from '../../src/modules/organizations/organizations.service.ts';
+import { addStruggleUpdate, createStruggle, type StruggleInput } from '../../src/modules/struggles/struggles.service.ts';
+
+/**
+ * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
+ * (`npx playwright install` fails on our machines, see /work/shared/STACK.md); `CHROMIUM_PATH`
+ * points elsewhere when needed.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Why browser tests cannot run here, or `false` when they can. Pass it as the `skip` option of a
+ * `describe` so a machine without Chromium reports a skipped suite with the reason instead of a failure.
+ */
+export function browserSkipReason(): string | false {
+  return existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+}
+
+/** Launches headless Chromium, or returns null when it is not installed (see {@link browserSkipReason}). */
+export async function launchBrowser(): Promise<Browser | null> {
+  if (browserSkipReason()) return null;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** The application as production builds it, listening on a random loopback port. */
+export interface RunningApp extends TestApp {
+  /** `http://127.0.0.1:<port>` without a trailing slash. */
+  baseUrl: string;
+}
+
+/** Builds the test app on `engine` (fresh database) and starts it on 127.0.0.1, port chosen by the OS. */
+export async function startApp(engine: TestEngine): Promise<RunningApp> {
+  const t = await buildTestApp(engine);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.app.server.address() as AddressInfo;
+  return { ...t, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** The `name=value` pair of a `Cookie` header (as `loginAs` returns it) as a Playwright cookie for `baseUrl`. */
+export function browserCookie(header: string, baseUrl: string): { name: string; value: string; url: string } {
+  const i = header.indexOf('=');
+  return { name: header.slice(0, i), value: header.slice(i + 1), url: baseUrl };
+}
+
+/**
+ * Collects everything the page reports as an error: `console.error` messages (Chromium reports
+ * Content-Security-Policy violations and failed sub-resource loads this way), uncaught exceptions
+ * and failed requests. The returned array fills while the page lives.
+ *
+ * `allowStatus` lists URLs whose HTTP error status is expected (the 404 page, a form answered
+ * with 422): Chromium logs "Failed to load resource: … status of 404" for the document itself too,
+ * and only that exact message for that exact URL is ignored.
+ */
+export function collectPageErrors(page: Page): { errors: string[]; allowStatus: Set<string> } {
+  const errors: string[] = [];
+  const allowStatus = new Set<string>();
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() !== 'error') return;
+    const where = m.location().url;
+    if (allowStatus.has(where) && /^Failed to load resource: the server responded with a status of \d+/.test(m.text())) return;
+    errors.push(`console.error: ${m.text()}${where ? ` (${where})` : ''}`);
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  return { errors, allowStatus };
+}
+
+// ---- axe-core
+
+/** One accessibility rule failure, reduced to what a failure message needs. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: { target: string[]; html: string; summary: string }[];
+}
+
+/** The WCAG 2.0/2.1 A and AA rules plus axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] as const;
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core on the page and returns its violations. The script is evaluated through the
+ * DevTools protocol (`page.evaluate`), which the page's Content-Security-Policy (`script-src 'self'`)
+ * does not govern, so the context need not `bypassCSP` — and CSP violations of the page itself
+ * still show up in {@link collectPageErrors}.
+ */
+export async function runAxe(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const loaded = await page.evaluate('typeof window.axe === "object"');
+  if (!loaded) await page.evaluate(axeSource);
+  // A string expression: the callback runs in the page, whose DOM types this Node-only project lacks.
+  const json = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(AXE_TAGS)} }, resultTypes: ['violations'] })
+    .then((r) => JSON.stringify(r.violations.map((v) => ({
+      id: v.id, impact: v.impact ?? null, help: v.help, helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target.map(String), html: n.html, summary: n.failureSummary ?? '' })),
+    }))))`);
+  return JSON.parse(json as string) as AxeViolation[];
+}
+
+/** Violations as a readable multi-line report for an assertion message. */
+export function formatViolations(violations: AxeViolation[]): string {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .slice(0, 5)
+        .map((n) => `    - ${n.target.join(' ')}\n      ${n.html.slice(0, 200)}\n      ${n.summary.replace(/\n/g, '\n      ')}`)
+        .join('\n');
+      const more = v.nodes.length > 5 ? `\n    … and ${v.nodes.length - 5} more` : '';
+      return `  [${v.impact ?? '?'}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}${more}`;
+    })
+    .join('\n');
+}
+
+// ---- data for the page tests (browser checks and page weight)
+
+/** Slugs of the records the page tests visit. */
+export interface PagesFixture {
+  /** A struggle in CD with demands, organizations, sources and a timeline (French texts). */
+  struggle: string;
+  /** A German organization with a parent (so both the parent link and the sibling list show). */
+  organization: string;
+  /** A network with current, past and upcoming memberships, or null when the networks module has no service yet. */
+  network: string | null;
+  /** E-mail and password of an account for signing in through the form. */
+  account: { email: string; password: string; displayName: string };
+  /** Number of public struggles per country code. */
+  strugglesByCountry: Map<string, number>;
+}
+
+/** 30 countries the 1:110M world map can draw, with a city each. */
+const PLACES: [country: string, city: string][] = [
+  ['DE', 'Duisburg'], ['CD', 'Kolwezi'], ['TR', 'Soma'], ['FR', 'Marseille'], ['ES', 'Vigo'], ['IT', 'Taranto'],
+  ['PL', 'Gdańsk'], ['GB', 'Felixstowe'], ['US', 'Detroit'], ['CA', 'Hamilton'], ['MX', 'Monterrey'], ['BR', 'São Bernardo do Campo'],
+  ['AR', 'Rosario'], ['CL', 'Antofagasta'], ['CO', 'Medellín'], ['PE', 'Arequipa'], ['ZA', 'Rustenburg'], ['NG', 'Lagos'],
+  ['KE', 'Mombasa'], ['EG', 'Mahalla al-Kubra'], ['MA', 'Casablanca'], ['IN', 'Chennai'], ['PK', 'Karachi'], ['BD', 'Dhaka'],
+  ['ID', 'Bekasi'], ['PH', 'Cebu'], ['KR', 'Ulsan'], ['JP', 'Osaka'], ['AU', 'Port Hedland'], ['IR', 'Ahvaz'],
+];
+const SECTORS = ['mining', 'automotive', 'logistics', 'textile', 'health', 'education', 'metal', 'food', 'energy', 'public_administration'] as const;
+const KINDS = ['strike', 'protest', 'occupation', 'boycott', 'campaign', 'legal'] as const;
+const ORG_KINDS = ['union', 'self_organization', 'women', 'youth', 'refugee_group', 'ngo', 'party'] as const;
+const ORG_NAMES = ['Workers’ Union', 'Rank-and-File Committee', 'Women Workers’ Assembly', 'Young Workers’ Network', 'Migrant Workers’ Centre', 'Labour Rights Centre', 'Workers’ Party'];
+const DEMANDS = [
+  'A 12 % wage increase backdated to January.',
+  'Permanent contracts for all agency workers.',
+  'Reinstatement of the dismissed shop stewards.',
+  'Safety equipment and an independent safety committee.',
+];
+
+/**
+ * Fills a fresh database with realistic public data through the services (trusted writes):
+ * 60 organizations (incl. a German parent with a child, a Congolese and a Turkish union) and
+ * 60 struggles across 30 countries (so the home map is shaded everywhere it can be), one of them
+ * with French texts, demands, organizations, sources and a timeline; and, when the networks module
+ * has its service, two sector networks with memberships. Also an account with a known password.
+ */
+export async function seedPages(db: Db): Promise<PagesFixture> {
+  const org = (input: OrganizationInput) => createOrganization(db, null, { visibility: 'public', ...input }, { trusted: true });
+  const parent = await org({ name: 'Metalworkers’ Federation', slug: 'metalworkers-federation', kind: 'union', country: 'DE', city: 'Frankfurt am Main', languages: ['de', 'en'], website: 'https://metal.example.org', contactEmail: 'info@metal.example.org', description: 'Föderation der Metallgewerkschaften.\nGegründet 1949.', descriptionLang: 'de' });
+  const child = await org({ name: 'Metalworkers’ Union Duisburg', slug: 'metalworkers-duisburg', kind: 'union', country: 'DE', city: 'Duisburg', languages: ['de', 'tr'], parent: parent.slug, description: 'Ortsverband für die Stahlwerke im Duisburger Norden.', descriptionLang: 'de' });
+  await org({ name: 'Metalworkers’ Youth Duisburg', slug: 'metal-youth-duisburg', kind: 'youth', country: 'DE', city: 'Duisburg', parent: parent.slug });
+  const cd = await org({ name: 'Syndicat des mineurs du Lualaba', slug: 'mineurs-lualaba', kind: 'union', country: 'CD', city: 'Kolwezi', languages: ['fr', 'sw'], description: 'Syndicat des travailleurs des mines de cuivre et de cobalt.', descriptionLang: 'fr' });
+  const tr = await org({ name: 'Maden İşçileri Sendikası', slug: 'maden-isci', kind: 'union', country: 'TR', city: 'Soma', languages: ['tr'], description: 'Soma ve Kınık maden işçilerinin sendikası.', descriptionLang: 'tr' });
+  const women = await org({ name: 'Femmes de la mine', slug: 'femmes-de-la-mine', kind: 'women', country: 'CD', city: 'Likasi' });
+  const orgSlugs = [child.slug, cd.slug, tr.slug, women.slug];
+  for (let i = 0; orgSlugs.length + 2 < 60; i++) {
+    const [country, city] = PLACES[i % PLACES.length]!;
+    const name = `${ORG_NAMES[i % ORG_NAMES.length]} ${city}${i >= PLACES.length ? ` ${Math.floor(i / PLACES.length) + 1}` : ''}`;
+    orgSlugs.push((await org({ name, kind: ORG_KINDS[i % ORG_KINDS.length], country, city })).slug);
+  }
+
+  const struggle = (input: StruggleInput) => createStruggle(db, null, { visibility: 'public', ...input }, { trusted: true });
+  const byCountry = new Map<string, number>();
+  const count = (c: string) => byCountry.set(c, (byCountry.get(c) ?? 0) + 1);
+  const kamoto = await struggle({
+    title: 'Grève illimitée à la mine de cuivre de Kamoto', slug: 'greve-kamoto', kind: 'strike', sector: 'mining', country: 'CD',
+    locality: 'Kolwezi', employer: 'Kamoto Copper Company', participants: 3200, startDate: '2026-02-10', status: 'ongoing', lang: 'fr',
+    demands: 'Augmentation des salaires de 30 %.\nCDI pour les travailleurs des sous-traitants.\nRéintégration des délégués licenciés.',
+    organization: cd.slug, initiators: [cd.slug, women.slug], supporters: [child.slug, tr.slug],
+    sources: ['https://news.example.org/kamoto-greve', 'https://radio.example.cd/2026/02/kamoto'],
+  });
+  count('CD');
+  await addStruggleUpdate(db, null, kamoto.slug, { date: '2026-02-10', body: 'Début de la grève : les trois équipes arrêtent le travail.', lang: 'fr' }, { trusted: true });
+  await addStruggleUpdate(db, null, kamoto.slug, { date: '2026-02-24', body: 'La direction refuse de négocier.\nPiquets de grève devant les portes 1 et 3.', lang: 'fr' }, { trusted: true });
+  await addStruggleUpdate(db, null, kamoto.slug, { date: '2026-03-05', body: 'Solidarity message from the Duisburg metalworkers read out at the gate.', lang: 'en' }, { trusted: true });
+  await struggle({ title: 'Warnstreik im Stahlwerk Duisburg-Nord', kind: 'strike', sector: 'metal', country: 'DE', locality: 'Duisburg', employer: 'Nordstahl AG', participants: 4100, startDate: '2025-11-03', endDate: '2025-11-05', status: 'won', lang: 'de', organization: child.slug, initiators: [child.slug], demands: 'Acht Prozent mehr Lohn.' });
+  count('DE');
+  await struggle({ title: 'Soma maden işçilerinin direnişi', kind: 'protest', sector: 'mining', country: 'TR', locality: 'Soma', participants: 800, startDate: '2026-01-15', status: 'ongoing', lang: 'tr', organization: tr.slug, initiators: [tr.slug], supporters: [cd.slug] });
+  count('TR');
+  for (let i = 0; i < 57; i++) {
+    const [country, city] = PLACES[(i + 1) % PLACES.length]!;
+    const kind = KINDS[i % KINDS.length]!;
+    const sector = SECTORS[i % SECTORS.length]!;
+    const status = (['ongoing', 'ongoing', 'won', 'lost', 'ended', 'suspended'] as const)[i % 6]!;
+    const month = String((i % 12) + 1).padStart(2, '0');
+    const year = i % 3 === 0 ? 2025 : 2026;
+    await struggle({
+      title: `${sector.replace('_', ' ')} workers’ ${kind} in ${city}`.replace(/^./, (c) => c.toUpperCase()),
+      kind, sector, country, locality: city, employer: i % 2 ? `${city} ${sector === 'logistics' ? 'Port Authority' : 'Holdings'}` : null,
+      participants: i % 4 ? 150 + i * 37 : null, startDate: `${year}-${month}-0${(i % 9) + 1}`,
+      endDate: status === 'won' || status === 'lost' || status === 'ended' ? `${year}-${month}-2${i % 9}` : null,
+      status, lang: 'en', demands: DEMANDS[i % DEMANDS.length], organization: orgSlugs[(i * 7) % orgSlugs.length],
+    });
+    count(country);
+  }
+
+  let network: string | null = null;
+  const networks = await networksService();
+  if (networks) {
+    const n = await networks.createNetwork(db, null, { name: 'Global Mining Workers’ Network', slug: 'global-mining', sector: 'mining', description: 'Unions of copper, cobalt and coal miners across three continents.\nMeets twice a year.', descriptionLang: 'en' }, { trusted: true });
+    network = n.slug;
+    const join = (organization: string, role: string, since: string, until?: string) =>
+      networks.addNetworkMembership(db, null, n.slug, { organization, role, since, until }, { trusted: true });
+    await join(cd.slug, 'coordinator', '2024-05-01');
+    await join(tr.slug, 'member', '2025-01-15');
+    await join(women.slug, 'observer', '2025-09-01');
+    await join(child.slug, 'member', '2023-01-01', '2025-06-30');
+    await join(parent.slug, 'member', '2099-01-01');
+    for (const slug of orgSlugs.slice(4, 14)) await join(slug, 'member', '2025-03-01');
+    const ports = await networks.createNetwork(db, null, { name: 'Dockworkers’ Solidarity Network', sector: 'logistics', descriptionLang: 'en' }, { trusted: true });
+    for (const slug of orgSlugs.slice(14, 20)) await networks.addNetworkMembership(db, null, ports.slug, { organization: slug, role: 'member', since: '2025-06-01' }, { trusted: true });
+  }
+
+  const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
+  await createUser(db, account);
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry };
+}
+
+interface NetworksService {
+  createNetwork(db: Db, viewer: null, input: Record<string, unknown>, o: { trusted: true }): Promise<{ slug: string }>;
+  addNetworkMembership(db: Db, viewer: null, network: string, input: Record<string, unknown>, o: { trusted: true }): Promise<{ id: string }>;
+}
+
+/** The networks module's service when it exists (another team is building it), else null. */
+async function networksService(): Promise<NetworksService | null> {
+  const file = new URL('../../src/modules/networks/networks.service.ts', import.meta.url);
+  if (!existsSync(file)) return null;
+  const m = (await import(file.href)) as Partial<NetworksService>;
+  return typeof m.createNetwork === 'function' && typeof m.addNetworkMembership === 'function' ? (m as NetworksService) : null;
+}
