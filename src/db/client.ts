@@ -94,3 +94,15 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
   if (db.isTransaction) return fn(db as Tx);
   return db.transaction().execute(fn);
 }
+
+/**
+ * True when `err` is a unique-constraint violation (PostgreSQL SQLSTATE 23505; SQLite
+ * SQLITE_CONSTRAINT_UNIQUE), optionally on a constraint/column whose name contains `name`.
+ */
+export function isUniqueViolation(err: unknown, name?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string; errcode?: number } | null;
+  if (!e) return false;
+  if (e.code === '23505') return name === undefined || (e.constraint ?? '').includes(name);
+  if (e.errcode === 2067 || /UNIQUE constraint failed/.test(e.message ?? '')) return name === undefined || (e.message ?? '').includes(name);
+  return false;
+}

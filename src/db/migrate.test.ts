@@ -56,8 +56,14 @@ async function openEmptyDb(engine: TestEngine): Promise<{ handle: DbHandle; drop
   return { handle, drop: async () => { await handle.close(); await run(`DROP SCHEMA ${schema} CASCADE`); } };
 }
 
-async function tableNames(db: Db): Promise<string[]> {
-  return (await db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith('kysely_')).sort();
+/** Application tables of the schema in use (PostgreSQL introspection lists every schema). */
+async function tableNames(db: Db, engine: TestEngine): Promise<string[]> {
+  const schema = engine === 'postgres' ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db)).rows[0]!.s : undefined;
+  return (await db.introspection.getTables())
+    .filter((t) => !schema || t.schema === schema)
+    .map((t) => t.name)
+    .filter((n) => !n.startsWith('kysely_'))
+    .sort();
 }
 
 test('migration files are named YYYYMMDDHHMMSS_verb_object and the first creates the core tables', () => {
@@ -78,9 +84,9 @@ for (const engine of ENGINES) {
       });
 
       test('applies every migration once, in name order; a second run applies nothing', async () => {
-        assert.deepEqual(await tableNames(empty.handle.db), []);
+        assert.deepEqual(await tableNames(empty.handle.db, engine), []);
         assert.deepEqual(await migrateToLatest(empty.handle.db), MIGRATIONS);
-        assert.deepEqual(await tableNames(empty.handle.db), TABLES);
+        assert.deepEqual(await tableNames(empty.handle.db, engine), TABLES);
         assert.deepEqual(await migrateToLatest(empty.handle.db), []);
         const recorded = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(empty.handle.db);
         assert.deepEqual(recorded.rows.map((r) => r.name), MIGRATIONS);
@@ -88,9 +94,33 @@ for (const engine of ENGINES) {
 
       test('a third, concurrent pair of runs still applies nothing and leaves the schema intact', async () => {
         assert.deepEqual(await Promise.all([migrateToLatest(empty.handle.db), migrateToLatest(empty.handle.db)]), [[], []]);
-        assert.deepEqual(await tableNames(empty.handle.db), TABLES);
+        assert.deepEqual(await tableNames(empty.handle.db, engine), TABLES);
       });
     });
+
+    if (engine === 'postgres') {
+      describe('migrateToLatest next to another schema that has its own migration tables', () => {
+        let empty: Awaited<ReturnType<typeof openEmptyDb>>;
+        const other = `other_${randomBytes(4).toString('hex')}`;
+        before(async () => {
+          empty = await openEmptyDb(engine);
+          // What another application (or another test file's schema) on the same server looks like.
+          await sql`CREATE SCHEMA ${sql.id(other)}`.execute(empty.handle.db);
+          await sql`CREATE TABLE ${sql.id(other, 'kysely_migration')} (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`.execute(empty.handle.db);
+          await sql`CREATE TABLE ${sql.id(other, 'kysely_migration_lock')} (id varchar(255) PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0)`.execute(empty.handle.db);
+        });
+        after(async () => {
+          await sql`DROP SCHEMA ${sql.id(other)} CASCADE`.execute(empty.handle.db);
+          await empty.drop();
+        });
+
+        test('still creates its own migration tables and applies every migration', async () => {
+          assert.deepEqual(await migrateToLatest(empty.handle.db), MIGRATIONS);
+          assert.deepEqual(await tableNames(empty.handle.db, engine), TABLES);
+          assert.deepEqual(await migrateToLatest(empty.handle.db), []);
+        });
+      });
+    }
 
     describe('constraints', () => {
       let t: TestDb;

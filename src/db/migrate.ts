@@ -1,7 +1,7 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Kysely } from 'kysely';
+import { sql, SqliteAdapter, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -27,7 +27,14 @@ class DirectoryMigrationProvider implements MigrationProvider {
  *   transaction on PostgreSQL; SQLite DDL is transactional too).
  */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider() });
+  // On PostgreSQL, Kysely looks for its bookkeeping tables in every schema unless told which one:
+  // pin it to the connection's current schema so databases sharing a server stay separate.
+  let migrationTableSchema: string | undefined;
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
+    const r = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = r.rows[0]?.schema;
+  }
+  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(), migrationTableSchema });
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

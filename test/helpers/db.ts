@@ -55,7 +55,10 @@ export async function createTestDb(engine: TestEngine): Promise<TestDb> {
     ...handle,
     async reset() {
       // Every table the migrations made, so a new module's tables are covered without a list here.
+      const current =
+        handle.engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(handle.db)).rows[0]!.s : undefined;
       const tables = (await handle.db.introspection.getTables())
+        .filter((t) => current === undefined || t.schema === current)
         .map((t) => t.name)
         .filter((n) => !n.startsWith('kysely_'));
       if (handle.engine === 'sqlite') {

@@ -1,7 +1,7 @@
 import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ENGINES, createTestDb } from '../../../test/helpers/db.ts';
+import { ENGINES } from '../../../test/helpers/db.ts';
 import { buildTestApp, form, formSession, type TestApp } from '../../../test/helpers/app.ts';
 import { buildApp } from '../../app.ts';
 import { createUser } from './accounts.service.ts';
@@ -350,7 +350,8 @@ for (const engine of ENGINES) {
 
     describe('rate limit', () => {
       test('the 4th sign-in POST within a minute answers 429 with retry-after (limit 3)', async () => {
-        const db = await createTestDb(engine);
+        // The shared test database (from createTestDb), under an app built with a limit of 3.
+        const db = t.db;
         const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 3 });
         try {
           await app.ready();
@@ -385,7 +386,6 @@ for (const engine of ENGINES) {
           assert.equal((await app.inject({ method: 'GET', url: '/sign-in' })).statusCode, 200);
         } finally {
           await app.close();
-          await db.drop();
         }
       });
     });

@@ -6,7 +6,7 @@ import { SECTOR_CODES, type Sector } from '../../lib/sectors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant, todayIn } from '../../lib/time.ts';
 import { slugify } from '../../lib/text.ts';
-import { canManageOrganization, uniqueSlug } from '../organizations/organizations.service.ts';
+import { canManageOrganization, retryOnSlugConflict, uniqueSlug } from '../organizations/organizations.service.ts';
 import { coordinatorOrganizationIds, findNetworkRow, organizationVisible, type NetworkRow } from './networks.repo.ts';
 
 /** Roles of an organization in a sector network. */
@@ -97,7 +97,7 @@ export async function mayManageNetwork(db: Db, viewer: Viewer | null, network: N
 export async function createNetwork(db: Db, viewer: Viewer | null, input: NetworkInput, o: { trusted?: boolean } = {}): Promise<{ id: string; slug: string }> {
   if (!viewer && !o.trusted) throw new SignInRequired();
   const v = validateNetwork(input);
-  return inTransaction(db, async (tx) => {
+  return retryOnSlugConflict(() => inTransaction(db, async (tx) => {
     const id = newId();
     const slug = await uniqueSlug(tx, 'networks', v.slug ?? slugify(v.name));
     const now = nowInstant();
@@ -116,7 +116,7 @@ export async function createNetwork(db: Db, viewer: Viewer | null, input: Networ
       })
       .execute();
     return { id, slug };
-  });
+  }));
 }
 
 /**

@@ -126,7 +126,7 @@ export function networkDetailView(ctx: PageContext, n: NetworkDetail, o: Network
         ? countries.map(
             ([code, label]) => html`<section class="country">
               <h3>${label}</h3>
-              <ul>
+              <ul class="cards">
                 ${n.members[code]!.map(
                   (m) => html`<li class=${m.past ? 'past' : undefined}>
                     <a href=${`/organizations/${m.slug}`}><${U}>${m.name}<//></a>

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
+import { Forbidden, NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
@@ -118,7 +118,7 @@ export const organizationsRoutes = fp(
       const viewer = request.requireViewer();
       const org = await getOrganizationDetail(app.db, viewer, request.params.slug);
       if (!org) throw new NotFound();
-      if (!canManageOrganization(viewer, org.id)) throw new NotFound();
+      if (!canManageOrganization(viewer, org.id)) throw new Forbidden();
       return renderForm(request, reply, { action: `/organizations/${org.slug}/edit`, values: formValues(org), editing: true });
     });
 

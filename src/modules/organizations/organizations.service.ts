@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../../db/client.ts';
+import { inTransaction, isUniqueViolation, type Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import type { Visibility } from '../../db/schema.ts';
 import { Forbidden, NotFound, ValidationFailed, SignInRequired } from '../../http/errors.ts';
@@ -101,6 +101,20 @@ export async function uniqueSlug(db: Db, table: 'organizations' | 'networks' | '
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
+/**
+ * Runs a write that picks a slug with `uniqueSlug`, again (up to 5 times) when a concurrent write
+ * took the same slug between the check and the insert (a unique violation on `slug`).
+ */
+export async function retryOnSlugConflict<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !isUniqueViolation(err, 'slug')) throw err;
+    }
+  }
+}
+
 /** True when the viewer may edit the organization: its admins and coordinators, or an instance admin. */
 export function canManageOrganization(viewer: Viewer | null, organizationId: string): boolean {
   if (!viewer) return false;
@@ -149,7 +163,7 @@ export async function createOrganization(
 ): Promise<{ id: string; slug: string }> {
   if (!viewer && !o.trusted) throw new SignInRequired();
   const v = validateOrganization(input);
-  return inTransaction(db, async (tx) => {
+  return retryOnSlugConflict(() => inTransaction(db, async (tx) => {
     const parentId = await resolveParent(tx, viewer, v.parent);
     const id = newId();
     const slug = await uniqueSlug(tx, 'organizations', v.slug ?? slugify(v.name));
@@ -178,7 +192,7 @@ export async function createOrganization(
     await writeLanguages(tx, id, v.languages);
     if (viewer) await setOrganizationRole(tx, id, viewer.userId, 'admin');
     return { id, slug };
-  });
+  }));
 }
 
 /**

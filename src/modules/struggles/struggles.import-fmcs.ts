@@ -4,6 +4,7 @@
  * in docs/IMPORT.md; every row goes through `createStruggle`, the same service the forms use.
  */
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { inTransaction, type Db } from '../../db/client.ts';
 import { ValidationFailed, type FieldError } from '../../http/errors.ts';
 import { isLocale, translator, type Locale, type Translator } from '../../i18n/i18n.ts';
@@ -83,6 +84,9 @@ export const FMCS_INDUSTRY_SECTORS: Readonly<Record<string, Sector>> = {
   utilities: 'energy',
   'wholesale trade': 'trade',
 };
+
+/** Rows per transaction when writing. */
+const BATCH = 100;
 
 /** White space runs → one space, trimmed, NFC. */
 function squash(value: string | undefined): string {
@@ -299,8 +303,9 @@ async function preloadOrganizations(db: Db, names: string[], cache: Map<string, 
  * - The union becomes an organization (kind `union`, country `US`) found by name or created, and
  *   is linked as initiator. Look-ups are batched and cached.
  * - Bad rows are rejected with their physical line number and a reason in `locale` (default en);
- *   with a `Kysely` handle each row is written in its own transaction, so a row either is saved
- *   completely or not at all. Given a transaction, all rows share it.
+ *   every row is written inside its own savepoint (transactions of 100 rows), so a row is saved
+ *   completely or not at all. Given a transaction, all rows run in it. A failure of the database
+ *   itself (connection lost, commit refused) is thrown; batches committed before it stay.
  * @param onProgress called after each row with (rows done, total rows).
  * @throws {ImportFileError} empty file or missing columns (nothing imported).
  */
@@ -344,35 +349,49 @@ export async function importFmcs(
   const unions = new Set(rows.flatMap((r) => ('union' in r && r.union ? [r.union.toLowerCase()] : [])));
   await preloadOrganizations(db, [...unions], organizations);
 
+  // Rows are written in batches of BATCH per transaction (one commit per row costs a disk flush
+  // each on PostgreSQL), each row inside a savepoint: a row the database refuses is rolled back
+  // alone and reported. Given a transaction, everything runs in it.
   let done = 0;
-  for (const row of rows) {
-    if ('problem' in row) {
-      reject(row.line, row.problem);
-    } else {
-      try {
-        const result = await inTransaction(db, async (tx) => {
-          let orgCreated = false;
-          let orgId = row.union ? organizations.get(row.union.toLowerCase()) : undefined;
-          if (row.union && !orgId) {
-            const org = await findOrCreateOrganization(tx, { name: row.union, kind: 'union', country: 'US', descriptionLang: 'en' });
-            orgId = org.id;
-            orgCreated = org.created;
+  const batches = db.isTransaction ? [rows] : Array.from({ length: Math.ceil(rows.length / BATCH) }, (_, i) => rows.slice(i * BATCH, (i + 1) * BATCH));
+  for (const batch of batches) {
+    const counts = { created: 0, updated: 0, organizationsCreated: 0 };
+    const newOrganizations = new Map<string, string>();
+    await inTransaction(db, async (tx) => {
+      for (const row of batch) {
+        if ('problem' in row) {
+          reject(row.line, row.problem);
+        } else {
+          const key = row.union?.toLowerCase();
+          await sql`savepoint fmcs_row`.execute(tx);
+          try {
+            let orgId = key ? (organizations.get(key) ?? newOrganizations.get(key)) : undefined;
+            let orgCreated = false;
+            if (row.union && !orgId) {
+              const org = await findOrCreateOrganization(tx, { name: row.union, kind: 'union', country: 'US', descriptionLang: 'en' });
+              orgId = org.id;
+              orgCreated = org.created;
+            }
+            const s = await createStruggle(tx, null, row.input, { trusted: true, externalRef: row.externalRef, initiatorIds: orgId ? [orgId] : [] });
+            await sql`release savepoint fmcs_row`.execute(tx);
+            if (key && orgId) newOrganizations.set(key, orgId);
+            if (orgCreated) counts.organizationsCreated += 1;
+            if (s.created) counts.created += 1;
+            else counts.updated += 1;
+          } catch {
+            await sql`rollback to savepoint fmcs_row`.execute(tx);
+            reject(row.line, { messageId: 'import.reject.write_failed' });
           }
-          const s = await createStruggle(tx, null, row.input, { trusted: true, externalRef: row.externalRef, initiatorIds: orgId ? [orgId] : [] });
-          return { created: s.created, orgId, orgCreated };
-        });
-        // Cached only after the commit, so a rolled-back organization is never reused.
-        if (row.union && result.orgId) organizations.set(row.union.toLowerCase(), result.orgId);
-        if (result.orgCreated) report.organizationsCreated += 1;
-        if (result.created) report.created += 1;
-        else report.updated += 1;
-      } catch (err) {
-        if (db.isTransaction) throw err;
-        reject(row.line, { messageId: 'import.reject.write_failed' });
+        }
+        done += 1;
+        o.onProgress?.(done, report.total);
       }
-    }
-    done += 1;
-    o.onProgress?.(done, report.total);
+    });
+    // Counted and cached only after the commit, so a rolled-back organization is never reused.
+    for (const [k, id] of newOrganizations) organizations.set(k, id);
+    report.created += counts.created;
+    report.updated += counts.updated;
+    report.organizationsCreated += counts.organizationsCreated;
   }
   report.rejected.sort((a, b) => a.line - b.line);
   return report;

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
+import { Forbidden, NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
@@ -148,7 +148,8 @@ export const strugglesRoutes = fp(
     app.get<{ Params: { slug: string } }>('/struggles/:slug/edit', { schema: { hide: true } }, async (request, reply) => {
       const viewer = request.requireViewer();
       const s = await getStruggleDetail(app.db, viewer, request.params.slug);
-      if (!s || !canEditStruggle(viewer, s)) throw new NotFound();
+      if (!s) throw new NotFound();
+      if (!canEditStruggle(viewer, s)) throw new Forbidden();
       return renderForm(request, reply, { action: `/struggles/${s.slug}/edit`, values: formValues(s), editing: true });
     });
 

@@ -7,7 +7,7 @@ import { SECTOR_CODES, type Sector } from '../../lib/sectors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
-import { uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
+import { retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
 import { findStruggleRow } from './struggles.repo.ts';
 import { visibleWhere } from '../../db/visibility.ts';
 
@@ -193,7 +193,7 @@ function columns(v: StruggleValues) {
 export async function createStruggle(db: Db, viewer: Viewer | null, input: StruggleInput, o: WriteOptions = {}): Promise<{ id: string; slug: string; created: boolean }> {
   if (!viewer && !o.trusted) throw new SignInRequired();
   const v = validateStruggle(input);
-  return inTransaction(db, async (tx) => {
+  return retryOnSlugConflict(() => inTransaction(db, async (tx) => {
     const trusted = !!o.trusted;
     const [owner, initiators, supporters] = await Promise.all([
       resolveOrganizations(tx, viewer, v.organization ? [v.organization] : [], 'organization', trusted),
@@ -232,7 +232,7 @@ export async function createStruggle(db: Db, viewer: Viewer | null, input: Strug
       .execute();
     await writeLinks(tx, id, v, ids);
     return { id, slug, created: true };
-  });
+  }));
 }
 
 /**

@@ -1,0 +1,253 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { openDb } from '../db/client.ts';
+
+/**
+ * End-to-end tests of `solidaris` (bin/solidaris.js) as real processes. `process.execPath` is the
+ * pinned Node 24 when the suite runs through npm/npx. Every process is bounded by a timeout.
+ */
+const BIN = fileURLToPath(new URL('../../bin/solidaris.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TIMEOUT_MS = 60_000;
+const MIGRATIONS = readdirSync(fileURLToPath(new URL('../db/migrations/', import.meta.url)))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .sort()
+  .map((f) => f.slice(0, -3));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `solidaris ...args` with the test's environment plus `env`; never rejects. */
+function solidaris(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  delete inherited.SOLIDARIS_ADMIN_PASSWORD;
+  delete inherited.NODE_TEST_CONTEXT; // the child is not a test file
+  const full: NodeJS.ProcessEnv = { ...inherited, LANG: 'en_US.UTF-8', LC_ALL: '', ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete full[k];
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: full, timeout: TIMEOUT_MS, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, signal: (err as { signal?: NodeJS.Signals } | null)?.signal ?? null, stdout, stderr });
+    });
+    child.stdin?.end(); // no terminal: a prompt must not wait forever
+  });
+}
+
+const show = (r: Run) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'solidaris-cli-'));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  /** Environment for a fresh SQLite file in the temp directory. */
+  const sqlite = (name: string) => ({ SQLITE_PATH: join(dir, `${name}.sqlite`), DATABASE_URL: '' });
+
+  test('--help exits 0 and lists serve, migrate, create-admin, import, demo', async () => {
+    const r = await solidaris(['--help'], sqlite('help'));
+    assert.equal(r.code, 0, show(r));
+    for (const command of ['serve', 'migrate', 'create-admin', 'import', 'demo']) {
+      assert.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `${command}\n${show(r)}`);
+    }
+  });
+
+  test('help speaks the shell language (LANG=de_DE.UTF-8)', async () => {
+    const r = await solidaris(['--help'], { ...sqlite('help-de'), LANG: 'de_DE.UTF-8' });
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /Ausstehende Datenbankmigrationen anwenden/);
+  });
+
+  test('an unknown command exits non-zero', async () => {
+    const r = await solidaris(['frobnicate'], sqlite('unknown'));
+    assert.notEqual(r.code, 0, show(r));
+    assert.match(r.stderr, /frobnicate/);
+  });
+
+  test('migrate applies the migrations, then says the database is up to date', async () => {
+    const env = sqlite('migrate');
+    const first = await solidaris(['migrate'], env);
+    assert.equal(first.code, 0, show(first));
+    assert.match(first.stdout, new RegExp(`Applied ${MIGRATIONS.length} migrations?: `), show(first));
+    for (const m of MIGRATIONS) assert.ok(first.stdout.includes(m), `${m}\n${show(first)}`);
+
+    const second = await solidaris(['migrate'], env);
+    assert.equal(second.code, 0, show(second));
+    assert.match(second.stdout, /The database is up to date\./, show(second));
+
+    const h = await openDb({ engine: 'sqlite', path: env.SQLITE_PATH });
+    try {
+      const tables = (await h.db.introspection.getTables()).map((t) => t.name);
+      assert.ok(tables.includes('users') && tables.includes('sessions'), tables.join(', '));
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('migrate exits non-zero with a message when the database cannot be opened', async () => {
+    const pgDown = await solidaris(['migrate'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x', SQLITE_PATH: undefined });
+    assert.notEqual(pgDown.code, 0, show(pgDown));
+    assert.equal(pgDown.signal, null, `it ends by itself, not by the timeout\n${show(pgDown)}`);
+    assert.match(pgDown.stderr, /^Failed: .*ECONNREFUSED/m, show(pgDown));
+
+    // A SQLite path below a regular file, and a directory where the file should be.
+    // (Not a path under /proc: Node's recursive mkdirSync never returns there.)
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    mkdirSync(join(dir, 'a-dir.sqlite'));
+    for (const path of [join(file, 'db.sqlite'), join(dir, 'a-dir.sqlite')]) {
+      const sqliteDown = await solidaris(['migrate'], { SQLITE_PATH: path, DATABASE_URL: '' });
+      assert.notEqual(sqliteDown.code, 0, show(sqliteDown));
+      assert.equal(sqliteDown.signal, null, show(sqliteDown));
+      assert.match(sqliteDown.stderr, /^Failed: /m, show(sqliteDown));
+    }
+  });
+
+  test('a DATABASE_URL that is not postgres:// exits non-zero naming the variable', async () => {
+    const r = await solidaris(['migrate'], { DATABASE_URL: 'mysql://u@127.0.0.1/x' });
+    assert.notEqual(r.code, 0, show(r));
+    assert.match(r.stderr, /DATABASE_URL/, show(r));
+  });
+
+  describe('create-admin', () => {
+    const env = sqlite('admin');
+
+    test('creates an instance administrator (migrating first)', async () => {
+      const r = await solidaris(['create-admin', '--email', 'a@example.org', '--name', 'Admin', '--password', 'long enough pw'], env);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /Administrator a@example\.org created\./, show(r));
+      const h = await openDb({ engine: 'sqlite', path: env.SQLITE_PATH });
+      try {
+        const rows = await h.db.selectFrom('users').select(['email', 'email_key', 'display_name', 'is_admin', 'locale', 'password_hash']).execute();
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.email, 'a@example.org');
+        assert.equal(rows[0]!.display_name, 'Admin');
+        assert.equal(rows[0]!.is_admin, 1);
+        assert.equal(rows[0]!.locale, 'en');
+        assert.match(rows[0]!.password_hash, /^\$argon2id\$v=19\$/);
+        assert.ok(!rows[0]!.password_hash.includes('long enough pw'));
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('a second admin with the same e-mail (any case) exits non-zero with a clear message', async () => {
+      const r = await solidaris(['create-admin', '--email', 'A@Example.ORG', '--name', 'Other', '--password', 'another long pw'], env);
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(r.stderr, /An account with this e-mail address exists already/, show(r));
+      const h = await openDb({ engine: 'sqlite', path: env.SQLITE_PATH });
+      try {
+        const rows = await h.db.selectFrom('users').select('display_name').execute();
+        assert.deepEqual(rows.map((x) => x.display_name), ['Admin']);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('a too-short password exits non-zero naming the password field; nobody is created', async () => {
+      const fresh = sqlite('admin-short');
+      const r = await solidaris(['create-admin', '--email', 'b@example.org', '--name', 'Admin', '--password', 'short'], fresh);
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(r.stderr, /^password: Use at least 10 characters/m, show(r));
+      const h = await openDb({ engine: 'sqlite', path: fresh.SQLITE_PATH });
+      try {
+        assert.equal((await h.db.selectFrom('users').select('id').execute()).length, 0);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('every bad field is named (e-mail, name)', async () => {
+      const r = await solidaris(['create-admin', '--email', 'not-an-email', '--name', 'A <b>', '--password', 'long enough pw'], sqlite('admin-bad'));
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(r.stderr, /^email: /m, show(r));
+      assert.match(r.stderr, /^displayName: /m, show(r));
+    });
+
+    test('the password may come from SOLIDARIS_ADMIN_PASSWORD', async () => {
+      const fresh = sqlite('admin-env');
+      const r = await solidaris(['create-admin', '--email', 'c@example.org', '--name', 'Env'], { ...fresh, SOLIDARIS_ADMIN_PASSWORD: 'from the environment' });
+      assert.equal(r.code, 0, show(r));
+      const h = await openDb({ engine: 'sqlite', path: fresh.SQLITE_PATH });
+      try {
+        assert.equal((await h.db.selectFrom('users').select('id').execute()).length, 1);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('without a terminal and without --password it fails instead of waiting', async () => {
+      const r = await solidaris(['create-admin', '--email', 'd@example.org', '--name', 'NoTty'], sqlite('admin-notty'));
+      assert.equal(r.signal, null, `it ends by itself, not by the timeout\n${show(r)}`);
+      assert.notEqual(r.code, 0, show(r));
+      // A message for the person, not Node's "unsettled top-level await" warning (exit 13).
+      assert.doesNotMatch(r.stderr, /unsettled top-level await/, show(r));
+      assert.match(r.stderr, /--password/, show(r));
+    });
+  });
+
+  describe('on PostgreSQL', { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' }, () => {
+    const url = process.env.TEST_DATABASE_URL!;
+    // Two schemas for two instances, and one holding another Kysely application's tables.
+    const [one, two, other] = ['c', 'c', 'k'].map((p) => `${p}_${randomBytes(5).toString('hex')}`) as [string, string, string];
+    const schemas = [one, two, other];
+    const admin = async (q: string) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(q);
+      } finally {
+        await c.end();
+      }
+    };
+    /** DATABASE_URL whose connections use `schema` (libpq `options`). */
+    const inSchema = (schema: string) => {
+      const u = new URL(url);
+      u.searchParams.set('options', `-c search_path=${schema}`);
+      return u.toString();
+    };
+    before(async () => {
+      for (const s of schemas) await admin(`CREATE SCHEMA ${s}`);
+      await admin(`CREATE TABLE ${other}.kysely_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
+      await admin(`CREATE TABLE ${other}.kysely_migration_lock (id varchar(255) PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0)`);
+    });
+    after(async () => {
+      for (const s of schemas) await admin(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    });
+
+    test('migrate and create-admin work against a server', async () => {
+      const env = { DATABASE_URL: inSchema(one), SQLITE_PATH: undefined };
+      const first = await solidaris(['migrate'], env);
+      assert.equal(first.code, 0, show(first));
+      assert.match(first.stdout, /Applied \d+ migrations?: /, show(first));
+      const second = await solidaris(['migrate'], env);
+      assert.equal(second.code, 0, show(second));
+      assert.match(second.stdout, /up to date/, show(second));
+      const created = await solidaris(['create-admin', '--email', 'a@example.org', '--name', 'Admin', '--password', 'long enough pw'], env);
+      assert.equal(created.code, 0, show(created));
+      const again = await solidaris(['create-admin', '--email', 'a@example.org', '--name', 'Admin', '--password', 'long enough pw'], env);
+      assert.notEqual(again.code, 0, show(again));
+      assert.match(again.stderr, /exists already/, show(again));
+    });
+
+    // Kysely's Migrator looks for its own tables in *every* schema unless told which one to use:
+    // another Solidaris (or any Kysely app) in another schema of the same database must not
+    // make this one skip creating its migration tables. (`other` exists for the whole suite, so
+    // the test above meets the same condition.)
+    test("migrate works in a schema of its own when another schema already has Kysely's tables", async () => {
+      const r = await solidaris(['migrate'], { DATABASE_URL: inSchema(two), SQLITE_PATH: undefined });
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, new RegExp(`Applied ${MIGRATIONS.length} migrations?: `), show(r));
+    });
+  });
+});

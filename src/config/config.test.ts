@@ -1,0 +1,65 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  test('defaults: port 3000 on 127.0.0.1, SQLite at ./data/solidaris.sqlite resolved absolute, plain-HTTP cookies', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '127.0.0.1');
+    assert.deepEqual(c.db, { engine: 'sqlite', path: resolve(process.cwd(), 'data/solidaris.sqlite') });
+    assert.ok(c.db.engine === 'sqlite' && isAbsolute(c.db.path));
+    assert.equal(c.baseUrl, 'http://localhost:3000');
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.secureCookies, false);
+    assert.equal(c.rateLimitPerMinute, 30);
+  });
+
+  test('SQLITE_PATH wins over the caller default, which wins over the built-in one; both resolved absolute', () => {
+    assert.deepEqual(loadConfig({}, { sqlitePath: 'data/demo.sqlite' }).db, { engine: 'sqlite', path: resolve('data/demo.sqlite') });
+    assert.deepEqual(loadConfig({ SQLITE_PATH: '/tmp/x.sqlite' }, { sqlitePath: 'data/demo.sqlite' }).db, { engine: 'sqlite', path: '/tmp/x.sqlite' });
+  });
+
+  test('DATABASE_URL selects PostgreSQL (postgres:// and postgresql://); an empty one means SQLite', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/solidaris' }).db, { engine: 'postgres', url: 'postgres://u@db:5432/solidaris' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgresql://u@db/s' }).db, { engine: 'postgres', url: 'postgresql://u@db/s' });
+    assert.equal(loadConfig({ DATABASE_URL: '', SQLITE_PATH: '/tmp/y.sqlite' }).db.engine, 'sqlite');
+  });
+
+  test('a DATABASE_URL that is not postgres:// is a ConfigError', () => {
+    for (const url of ['mysql://u@db/s', 'sqlite:///tmp/x', 'db.example:5432']) {
+      assert.throws(() => loadConfig({ DATABASE_URL: url }), ConfigError, url);
+    }
+  });
+
+  test('PORT is read; a bad PORT is a ConfigError naming the value', () => {
+    assert.equal(loadConfig({ PORT: '8080' }).port, 8080);
+    assert.equal(loadConfig({ PORT: '8080' }).baseUrl, 'http://localhost:8080');
+    for (const port of ['abc', '0', '-1', '65536', '3000.5', '1e9']) {
+      assert.throws(() => loadConfig({ PORT: port }), (err: unknown) => err instanceof ConfigError && err.message.includes(port), port);
+    }
+  });
+
+  test('an https BASE_URL turns on secure cookies; SECURE_COOKIES overrides either way', () => {
+    const c = loadConfig({ BASE_URL: 'https://solidaris.example/' });
+    assert.equal(c.secureCookies, true);
+    assert.equal(c.baseUrl, 'https://solidaris.example', 'trailing slash removed');
+    assert.equal(loadConfig({ BASE_URL: 'http://solidaris.example' }).secureCookies, false);
+    assert.equal(loadConfig({ BASE_URL: 'https://solidaris.example', SECURE_COOKIES: '0' }).secureCookies, false);
+    assert.equal(loadConfig({ SECURE_COOKIES: '1' }).secureCookies, true);
+  });
+
+  test('HOST, LOG_LEVEL and RATE_LIMIT_PER_MINUTE are read', () => {
+    const c = loadConfig({ HOST: '0.0.0.0', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '5' });
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.rateLimitPerMinute, 5);
+  });
+
+  test('a RATE_LIMIT_PER_MINUTE that is not a positive whole number is a ConfigError (not NaN or 0)', () => {
+    for (const v of ['abc', '0', '-3', '2.5', '']) {
+      assert.throws(() => loadConfig({ RATE_LIMIT_PER_MINUTE: v }), ConfigError, JSON.stringify(v));
+    }
+  });
+});
