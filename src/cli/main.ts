@@ -22,7 +22,12 @@ async function withDb<T>(fn: (h: Awaited<ReturnType<typeof openDb>>) => Promise<
 async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    return (await rl.question(`${question} `)).trim();
+    // Without a terminal (stdin at its end) the question would never be answered.
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.once('close', () => reject(new Error(tr.t('cli.create_admin.no_input'))));
+      rl.question(`${question} `).then(resolve, reject);
+    });
+    return answer.trim();
   } finally {
     rl.close();
   }

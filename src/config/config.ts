@@ -37,6 +37,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
   } else {
     db = { engine: 'sqlite', path: resolve(env.SQLITE_PATH ?? defaults.sqlitePath ?? './data/solidaris.sqlite') };
   }
+  const rateLimitPerMinute = Number(env.RATE_LIMIT_PER_MINUTE ?? 30);
+  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1)
+    throw new ConfigError(`RATE_LIMIT_PER_MINUTE must be a whole number of at least 1, got ${env.RATE_LIMIT_PER_MINUTE}`);
   const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return {
     port,
@@ -45,6 +48,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     baseUrl,
     logLevel: env.LOG_LEVEL ?? 'info',
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === '1' : baseUrl.startsWith('https:'),
-    rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 30),
+    rateLimitPerMinute,
   };
 }

@@ -29,6 +29,15 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
       return !setupDone;
     });
 
+    // First-run submissions run one after another, so two racing forms cannot both pass the
+    // "no account yet" check and create two administrators (the server is one process).
+    let setupQueue: Promise<unknown> = Promise.resolve();
+    const oneSetupAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+      const run = setupQueue.then(fn, fn);
+      setupQueue = run.catch(() => undefined);
+      return run;
+    };
+
     const startSession = async (reply: FastifyReply, userId: string) => {
       const token = await createSession(app.db, userId);
       reply.setCookie(SESSION_COOKIE, token, {
@@ -76,7 +85,7 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
     app.post<{ Body: Form }>(
       '/setup',
       { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
-      async (request, reply) => {
+      async (request, reply) => oneSetupAtATime(async () => {
         if (!(await app.needsSetup())) throw new NotFound();
         const values = { email: request.body?.email ?? '', displayName: request.body?.displayName ?? '' };
         try {
@@ -95,7 +104,7 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
           }
           throw err;
         }
-      },
+      }),
     );
   },
   { name: 'accounts-routes', dependencies: ['request-context'] },
