@@ -117,7 +117,7 @@ export interface StrugglesTable {
   lang: string;
   /** The organization that publishes the record and decides who sees it; null for imported public data. */
   organization_id: string | null;
-  /** Stable key of an imported record (`fmcs:<case number>`), for idempotent re-imports. */
+  /** Stable key of an imported record (`fmcs:<case number>:<start date>`), for idempotent re-imports. */
   external_ref: string | null;
   /** Lower-cased NFKC text of title, employer and demands for search. */
   search_text: string;

@@ -159,6 +159,7 @@ const PLACES: [country: string, city: string][] = [
 ];
 const SECTORS = ['mining', 'automotive', 'logistics', 'textile', 'health', 'education', 'metal', 'food', 'energy', 'public_administration'] as const;
 const KINDS = ['strike', 'protest', 'occupation', 'boycott', 'campaign', 'legal'] as const;
+const KIND_WORDS: Record<(typeof KINDS)[number], string> = { strike: 'strike', protest: 'protest', occupation: 'occupation', boycott: 'boycott', campaign: 'campaign', legal: 'court case' };
 const ORG_KINDS = ['union', 'self_organization', 'women', 'youth', 'refugee_group', 'ngo', 'party'] as const;
 const ORG_NAMES = ['Workers’ Union', 'Rank-and-File Committee', 'Women Workers’ Assembly', 'Young Workers’ Network', 'Migrant Workers’ Centre', 'Labour Rights Centre', 'Workers’ Party'];
 const DEMANDS = [
@@ -186,7 +187,8 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
   const orgSlugs = [child.slug, cd.slug, tr.slug, women.slug];
   for (let i = 0; orgSlugs.length + 2 < 60; i++) {
     const [country, city] = PLACES[i % PLACES.length]!;
-    const name = `${ORG_NAMES[i % ORG_NAMES.length]} ${city}${i >= PLACES.length ? ` ${Math.floor(i / PLACES.length) + 1}` : ''}`;
+    // (i mod 7, i mod 30) is unique below 210: no duplicate names.
+    const name = `${ORG_NAMES[i % ORG_NAMES.length]} ${city}`;
     orgSlugs.push((await org({ name, kind: ORG_KINDS[i % ORG_KINDS.length], country, city })).slug);
   }
 
@@ -213,10 +215,11 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     const kind = KINDS[i % KINDS.length]!;
     const sector = SECTORS[i % SECTORS.length]!;
     const status = (['ongoing', 'ongoing', 'won', 'lost', 'ended', 'suspended'] as const)[i % 6]!;
-    const month = String((i % 12) + 1).padStart(2, '0');
+    // Between January 2025 and October 2026: nothing starts in the future.
+    const month = String((i % 10) + 1).padStart(2, '0');
     const year = i % 3 === 0 ? 2025 : 2026;
     await struggle({
-      title: `${sector.replace('_', ' ')} workers’ ${kind} in ${city}`.replace(/^./, (c) => c.toUpperCase()),
+      title: `${sector.replace('_', ' ')} workers’ ${KIND_WORDS[kind]} in ${city}`.replace(/^./, (c) => c.toUpperCase()),
       kind, sector, country, locality: city, employer: i % 2 ? `${city} ${sector === 'logistics' ? 'Port Authority' : 'Holdings'}` : null,
       participants: i % 4 ? 150 + i * 37 : null, startDate: `${year}-${month}-0${(i % 9) + 1}`,
       endDate: status === 'won' || status === 'lost' || status === 'ended' ? `${year}-${month}-2${i % 9}` : null,

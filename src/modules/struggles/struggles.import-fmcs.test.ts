@@ -291,8 +291,9 @@ for (const engine of ENGINES) {
       );
     });
 
-    // The whole real file: ~2 s on SQLite and a few seconds on a PostgreSQL server, but 30 s and more
-    // on the in-process PGlite, so there it runs only with TEST_DATABASE_URL.
+    // The whole real file: 2–10 s on SQLite (import and re-import), 10–35 s for the import on a
+    // PostgreSQL server and 35 s and more on the in-process PGlite (measured on a loaded machine),
+    // so on PostgreSQL it runs only with TEST_DATABASE_URL, and re-imports only on SQLite.
     const slow = engine === 'postgres' && !process.env.TEST_DATABASE_URL;
     it('imports the real 2010–2020 file with the documented totals', { skip: slow && 'real file on PGlite: set TEST_DATABASE_URL' }, async () => {
       const data = readFileSync(REAL_FILE);
@@ -301,8 +302,11 @@ for (const engine of ENGINES) {
         { total: first.total, created: first.created, updated: first.updated, rejected: first.rejected.length, organizations: first.organizationsCreated },
         { total: 1261, created: 1261, updated: 0, rejected: 0, organizations: 835 },
       );
-      const second = await importFmcs(db.db, data);
-      assert.deepEqual([second.created, second.updated, second.rejected.length, second.organizationsCreated], [0, 1261, 0, 0]);
+      if (engine === 'sqlite') {
+        // The re-import of the whole file (idempotency is also checked on both engines with the fixture).
+        const second = await importFmcs(db.db, data);
+        assert.deepEqual([second.created, second.updated, second.rejected.length, second.organizationsCreated], [0, 1261, 0, 0]);
+      }
       assert.equal(await count('struggles'), 1261);
       assert.equal(await count('organizations'), 835);
       const open = await db.db.selectFrom('struggles').select(['status']).where('end_date', 'is', null).execute();

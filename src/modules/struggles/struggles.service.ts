@@ -144,7 +144,7 @@ async function resolveOrganizations(db: Db, viewer: Viewer | null, slugs: string
 interface WriteOptions {
   /** CLI importers and the demo builder: no viewer, no visibility limits on referenced organizations. */
   trusted?: boolean;
-  /** Stable key for idempotent imports (`fmcs:<case number>`). */
+  /** Stable key for idempotent imports (`fmcs:<case number>:<start date>`). */
   externalRef?: string;
   /** Organization ids to link directly (importers), in addition to slugs in the input. */
   initiatorIds?: string[];
