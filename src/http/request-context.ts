@@ -30,7 +30,7 @@ export const requestContextPlugin = fp(
     app.decorateRequest('viewer', null);
     app.decorateRequest('tr', null as unknown as Translator);
     app.decorateRequest('pageContext', function (this, reply: FastifyReply): PageContext {
-      return { tr: this.tr, viewer: this.viewer, csrfToken: reply.generateCsrf(), path: this.url.split('?')[0]! };
+      return { tr: this.tr, viewer: this.viewer, csrfToken: reply.generateCsrf(), path: this.url.split('?')[0]!, url: this.url };
     });
     app.decorateRequest('requireViewer', function (this): Viewer {
       if (!this.viewer) throw new SignInRequired();

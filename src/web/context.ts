@@ -9,6 +9,8 @@ export interface PageContext {
   csrfToken: string;
   /** Path of the current page (for the language switch's return and nav highlighting). */
   path: string;
+  /** Path and query of the current page, where the language switch returns to. */
+  url: string;
   /** Instance-wide notice (e.g. "no administrator yet"). */
   flash?: string;
 }

@@ -50,7 +50,7 @@ function languageSwitch(ctx: PageContext): VNode {
   const { t } = ctx.tr;
   return html`<form method="post" action="/locale" class="inline lang">
     ${csrfField(ctx)}
-    <input type="hidden" name="next" value=${ctx.path} />
+    <input type="hidden" name="next" value=${ctx.url} />
     ${LOCALES.map(
       (l) =>
         html`<button type="submit" name="locale" value=${l} lang=${l} class="link" aria-pressed=${l === ctx.tr.locale ? 'true' : 'false'}>

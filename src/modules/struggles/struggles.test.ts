@@ -271,6 +271,12 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('struggles with the same title created at the same time get distinct slugs', async () => {
+      const made = await Promise.all(Array.from({ length: 4 }, () => makeStruggle(db(), { title: 'Grève générale' })));
+      assert.deepEqual(made.map((m) => m.slug).sort(), ['greve-generale', 'greve-generale-2', 'greve-generale-3', 'greve-generale-4']);
+      assert.equal(await count('struggles'), 4);
+    });
+
     describe('pagination', () => {
       test('cursor pages are stable across equal start dates, even with inserts between pages', async () => {
         const created: string[] = [];
