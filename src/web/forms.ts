@@ -66,15 +66,18 @@ export function field(ctx: PageContext, errors: ErrorMap, o: FieldOptions): VNod
   </div>`;
 }
 
-/** A summary of all field errors at the top of a form, linking to each field. */
-export function errorSummary(ctx: PageContext, errors: ErrorMap): VNode | null {
+/**
+ * A summary of all field errors at the top of a form, linking to each field; with `labels`
+ * (field → label message id) each link names its field ("Title: This field is required").
+ */
+export function errorSummary(ctx: PageContext, errors: ErrorMap, labels: Record<string, string> = {}): VNode | null {
   if (errors.size === 0) return null;
   const { t } = ctx.tr;
   return html`<div class="error-summary" role="alert">
     <h2>${t('forms.error_summary')}</h2>
     <ul>
       ${[...errors.values()].map(
-        (e) => html`<li><a href=${`#f-${e.field.replace(/[^a-z0-9]+/gi, '-')}`}>${t(e.messageId, e.values)}</a></li>`,
+        (e) => html`<li><a href=${`#f-${e.field.replace(/[^a-z0-9]+/gi, '-')}`}>${labels[e.field] ? `${t(labels[e.field]!)}: ` : ''}${t(e.messageId, e.values)}</a></li>`,
       )}
     </ul>
   </div>`;

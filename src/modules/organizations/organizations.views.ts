@@ -93,13 +93,28 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
 
 export type OrganizationFormValues = Record<string, string | undefined>;
 
+const ORGANIZATION_LABELS: Record<string, string> = {
+  name: 'organizations.fields.name',
+  kind: 'organizations.fields.kind',
+  country: 'organizations.fields.country',
+  city: 'organizations.fields.city',
+  languages: 'organizations.fields.languages',
+  website: 'organizations.fields.website',
+  contactEmail: 'organizations.fields.contact_email',
+  description: 'organizations.fields.description',
+  descriptionLang: 'fields.text_language',
+  visibility: 'fields.visibility',
+  parent: 'organizations.fields.parent',
+  slug: 'fields.slug',
+};
+
 /** Create/edit form; re-rendered with field errors and HTTP 422 on bad input. */
 export function organizationFormView(ctx: PageContext, o: { action: string; values: OrganizationFormValues; errors: ErrorMap; editing: boolean }) {
   const { t } = ctx.tr;
   const v = o.values;
   const e = o.errors;
   return html`<h1>${t(o.editing ? 'organizations.form.edit_title' : 'organizations.form.new_title')}</h1>
-    ${errorSummary(ctx, e)}
+    ${errorSummary(ctx, e, ORGANIZATION_LABELS)}
     <form method="post" action=${o.action} novalidate>
       ${csrfField(ctx)}
       ${field(ctx, e, { name: 'name', label: 'organizations.fields.name', value: v.name, required: true })}

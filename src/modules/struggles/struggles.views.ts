@@ -116,13 +116,34 @@ export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit:
 
 export type StruggleFormValues = Record<string, string | undefined>;
 
+const STRUGGLE_LABELS: Record<string, string> = {
+  title: 'struggles.fields.title',
+  kind: 'struggles.fields.kind',
+  sector: 'struggles.fields.sector',
+  country: 'struggles.fields.country',
+  locality: 'struggles.fields.locality',
+  employer: 'struggles.fields.employer',
+  participants: 'struggles.fields.participants',
+  demands: 'struggles.fields.demands',
+  startDate: 'struggles.fields.start_date',
+  endDate: 'struggles.fields.end_date',
+  status: 'struggles.fields.status',
+  organization: 'struggles.fields.organization',
+  initiators: 'struggles.fields.initiators',
+  supporters: 'struggles.fields.supporters',
+  sources: 'struggles.fields.sources',
+  lang: 'struggles.fields.lang',
+  visibility: 'fields.visibility',
+  slug: 'fields.slug',
+};
+
 /** Create/edit form; re-rendered with field errors and HTTP 422. */
 export function struggleFormView(ctx: PageContext, o: { action: string; values: StruggleFormValues; errors: ErrorMap; editing: boolean }) {
   const { t } = ctx.tr;
   const v = o.values;
   const e = o.errors;
   return html`<h1>${t(o.editing ? 'struggles.form.edit_title' : 'struggles.form.new_title')}</h1>
-    ${errorSummary(ctx, e)}
+    ${errorSummary(ctx, e, STRUGGLE_LABELS)}
     <form method="post" action=${o.action} novalidate>
       ${csrfField(ctx)}
       ${field(ctx, e, { name: 'title', label: 'struggles.fields.title', value: v.title, required: true })}
