@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from 'htm/preact';
-import { AppError, ValidationFailed, Conflict, type FieldError } from './errors.ts';
+import { AppError, NotFound, ValidationFailed, Conflict, type FieldError } from './errors.ts';
 import { renderPage } from '../web/layout.ts';
 
 /** True for requests to the JSON API (problem+json errors) rather than pages. */
@@ -66,6 +66,12 @@ export const errorHandlerPlugin = fp(
           ${fieldErrors.length ? html`<ul>${fieldErrors.map((e) => html`<li>${tr.t(e.messageId, e.values)}</li>`)}</ul>` : null}
           <p><a href="/">${tr.t('errors.back_home')}</a></p>`,
       });
+    });
+
+    // Unknown GET paths go through a catch-all route (so compression and the other route hooks
+    // apply to the 404 page); other methods reach the not-found handler below.
+    app.get('/*', { schema: { hide: true } }, async () => {
+      throw new NotFound();
     });
 
     app.setNotFoundHandler(async (request, reply) => {

@@ -351,15 +351,18 @@ for (const engine of ENGINES) {
 
       beforeEach(async () => {
         created = [];
-        for (let i = 0; i < 120; i++) {
-          const { slug } = await makeOrganization(db(), {
-            name: NAMES[i % NAMES.length],
-            country: ['DE', 'TR', 'CD'][i % 3],
-            kind: i % 2 ? 'union' : 'women',
-            city: i % 5 === 0 ? 'Essen' : null,
-          });
-          created.push(slug);
-        }
+        // One transaction: the same service calls, much faster on PostgreSQL.
+        await db().transaction().execute(async (tx) => {
+          for (let i = 0; i < 120; i++) {
+            const { slug } = await makeOrganization(tx, {
+              name: NAMES[i % NAMES.length],
+              country: ['DE', 'TR', 'CD'][i % 3],
+              kind: i % 2 ? 'union' : 'women',
+              city: i % 5 === 0 ? 'Essen' : null,
+            });
+            created.push(slug);
+          }
+        });
       });
 
       async function pageThrough(query: string, limit: number) {
