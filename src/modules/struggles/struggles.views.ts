@@ -77,7 +77,7 @@ export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit:
       ${dlRow(t('struggles.fields.country'), ctx.tr.country(s.country))}
       ${dlRow(t('struggles.fields.locality'), s.locality ? html`<${U}>${s.locality}<//>` : null)}
       ${dlRow(t('struggles.fields.employer'), s.employer ? html`<${U}>${s.employer}<//>` : null)}
-      ${dlRow(t('struggles.fields.start_date'), period(ctx, s))}
+      ${dlRow(t('struggles.detail.period_label'), period(ctx, s))}
       ${dlRow(t('struggles.fields.participants'), s.participants !== null ? ctx.tr.number(s.participants) : null)}
       ${dlRow(t('struggles.fields.organization'), s.organization ? html`<a href=${`/organizations/${s.organization.slug}`}><${U}>${s.organization.name}<//></a>` : null)}
     </dl>
