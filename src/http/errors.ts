@@ -61,3 +61,14 @@ export class ValidationFailed extends AppError {
     this.errors = errors;
   }
 }
+
+/**
+ * The field errors a form should show for `err`: those of a `ValidationFailed`, or the one field
+ * of a field-bound `Conflict` (a taken e-mail or slug). Null for any other error, which the
+ * caller rethrows.
+ */
+export function formFieldErrors(err: unknown): FieldError[] | null {
+  if (err instanceof ValidationFailed) return err.errors;
+  if (err instanceof Conflict && err.field) return [{ field: err.field, messageId: err.messageId }];
+  return null;
+}

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
 import { SESSION_COOKIE } from '../../http/request-context.ts';
-import { ValidationFailed, Conflict, NotFound } from '../../http/errors.ts';
+import { NotFound, formFieldErrors } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost, safeLocalPath } from '../../web/reply.ts';
 import { authenticate, countUsers, createSession, createUser, deleteSession } from './accounts.service.ts';
@@ -98,11 +98,9 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
           await startSession(reply, userId);
           return redirectAfterPost(reply, '/');
         } catch (err) {
-          if (err instanceof ValidationFailed || err instanceof Conflict) {
-            const errors = err instanceof ValidationFailed ? err.errors : [{ field: err.field ?? 'email', messageId: err.messageId }];
-            return sendPage(request, reply, request.tr.t('accounts.setup.title'), (ctx) => setupView(ctx, errorMap(errors), values), 422);
-          }
-          throw err;
+          const errors = formFieldErrors(err);
+          if (!errors) throw err;
+          return sendPage(request, reply, request.tr.t('accounts.setup.title'), (ctx) => setupView(ctx, errorMap(errors), values), 422);
         }
       }),
     );

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Forbidden, NotFound, ValidationFailed, Conflict } from '../../http/errors.ts';
+import { Forbidden, NotFound, ValidationFailed, formFieldErrors } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
@@ -106,11 +106,9 @@ export const strugglesRoutes = fp(
         const { slug } = await write(request.body ?? {});
         return redirectAfterPost(reply, `/struggles/${slug}`);
       } catch (err) {
-        if (err instanceof ValidationFailed || (err instanceof Conflict && err.field)) {
-          const errors = err instanceof ValidationFailed ? err.errors : [{ field: (err as Conflict).field!, messageId: err.messageId }];
-          return renderForm(request, reply, { action, values: request.body ?? {}, errors, editing }, 422);
-        }
-        throw err;
+        const errors = formFieldErrors(err);
+        if (!errors) throw err;
+        return renderForm(request, reply, { action, values: request.body ?? {}, errors, editing }, 422);
       }
     };
 
