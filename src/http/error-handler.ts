@@ -49,8 +49,8 @@ export const errorHandlerPlugin = fp(
         fieldErrors = schemaFieldErrors(err);
       } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
         status = err.statusCode;
-        code = status === 429 ? 'rate_limited' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : 'bad_request';
-        messageId = status === 429 ? 'errors.rate_limited' : status === 403 ? 'errors.csrf' : 'errors.bad_request';
+        code = status === 429 ? 'rate_limited' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+        messageId = status === 429 ? 'errors.rate_limited' : status === 403 ? 'errors.csrf' : status === 415 ? 'errors.unsupported_media_type' : 'errors.bad_request';
       } else {
         request.log.error({ err }, 'unhandled error');
       }

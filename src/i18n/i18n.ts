@@ -80,7 +80,9 @@ const translators = new Map<Locale, Translator>();
 export function translator(locale: Locale): Translator {
   let tr = translators.get(locale);
   if (tr) return tr;
-  const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  // English pages use the day-month-year order readers outside the US expect (29 Dec 2026).
+  const formatLocale = locale === 'en' ? 'en-GB' : locale;
+  const dateFmt = new Intl.DateTimeFormat(formatLocale, { dateStyle: 'medium', timeZone: 'UTC' });
   const numberFmt = new Intl.NumberFormat(locale);
   const regions = new Intl.DisplayNames([locale], { type: 'region' });
   const languages = new Intl.DisplayNames([locale], { type: 'language' });
@@ -94,7 +96,7 @@ export function translator(locale: Locale): Translator {
     },
     date: (d) => dateFmt.format(new Date(`${d}T00:00:00Z`)),
     instant: (iso, timeZone = 'UTC') =>
-      new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso)),
+      new Intl.DateTimeFormat(formatLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso)),
     number: (n) => numberFmt.format(n),
     country: (code) => {
       try {

@@ -10,7 +10,8 @@ function types(db: Kysely<unknown>): { instant: ColumnDataType; date: ColumnData
 
 /** A CHECK that a SQLite text column holds a real `YYYY-MM-DD` date (PostgreSQL's `date` checks itself). */
 function dateCheck(column: string, sqlite: boolean) {
-  return sqlite ? sql`${sql.ref(column)} IS NULL OR date(${sql.ref(column)}) = ${sql.ref(column)}` : sql`true`;
+  // `IS` is NULL-safe: a NULL column passes, text that is no date (date() → NULL) fails.
+  return sqlite ? sql`date(${sql.ref(column)}) IS ${sql.ref(column)}` : sql`true`;
 }
 
 function inList(column: string, values: readonly string[]) {

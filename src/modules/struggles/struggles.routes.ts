@@ -6,6 +6,7 @@ import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
 import { requireJson } from '../../http/api.ts';
+import { FieldChecker } from '../../lib/validate.ts';
 import { SlugParams } from '../organizations/organizations.schemas.ts';
 import { addStruggleUpdate, canEditStruggle, createStruggle, updateStruggle, type StruggleInput } from './struggles.service.ts';
 import { countStruggles, getStruggleDetail, listStruggles, type StruggleDetail, type StruggleFilters, type StruggleSummary } from './struggles.repo.ts';
@@ -79,14 +80,18 @@ export const strugglesRoutes = fp(
       const limit = query.limit ?? PAGE_SIZE;
       const cursor = decodeCursor(query.after, 2);
       if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
+      const dates = new FieldChecker();
+      const from = dates.date('from', query.from);
+      const to = dates.date('to', query.to);
+      if (dates.errors.length) throw new ValidationFailed(dates.errors);
       const filters: StruggleFilters = {
         q: query.q?.trim() || undefined,
         country: query.country?.toUpperCase() || undefined,
         sector: query.sector || undefined,
         kind: query.kind || undefined,
         status: query.status || undefined,
-        from: query.from || undefined,
-        to: query.to || undefined,
+        from: from ?? undefined,
+        to: to ?? undefined,
       };
       const [items, total] = await Promise.all([
         listStruggles(app.db, request.viewer, filters, { limit: limit + 1, after: cursor ? { startDate: cursor[0]!, id: cursor[1]! } : undefined }),
