@@ -1,0 +1,151 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { ENGINES } from '../helpers/db.ts';
+import { form, formSession, loginAs, type TestApp } from '../helpers/app.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { seedPages, type PagesFixture } from '../helpers/browser.ts';
+
+/**
+ * Page weight budget: every server-rendered page, gzip-compressed as @fastify/compress sends it,
+ * plus the stylesheets it links, stays within 30 kB (30,720 bytes) — a page must load on a slow
+ * mobile connection in the places where struggles happen. Measured with realistic data: 60
+ * struggles across 30 countries (the home map shaded everywhere it can be), 60 organizations,
+ * and a network with 15 memberships. No browser needed.
+ */
+
+const BUDGET = 30 * 1024;
+
+interface PageSpec {
+  name: string;
+  path: (f: PagesFixture) => string | null;
+  as?: 'member' | 'admin';
+  /** POST the page's form empty (re-rendered with errors, HTTP 422). */
+  submitEmpty?: boolean;
+  status?: number;
+}
+
+const PAGES: PageSpec[] = [
+  { name: 'home', path: () => '/' },
+  { name: 'struggles', path: () => '/struggles' },
+  { name: 'struggles?country=CD', path: () => '/struggles?country=CD' },
+  { name: 'struggle', path: (f) => `/struggles/${f.struggle}` },
+  { name: 'struggle (editor)', path: (f) => `/struggles/${f.struggle}`, as: 'admin' },
+  { name: 'organizations', path: () => '/organizations' },
+  { name: 'organization', path: (f) => `/organizations/${f.organization}` },
+  { name: 'networks', path: () => '/networks' },
+  { name: 'network', path: (f) => (f.network ? `/networks/${f.network}` : null) },
+  { name: 'network (manager)', path: (f) => (f.network ? `/networks/${f.network}` : null), as: 'admin' },
+  { name: 'sign-in', path: () => '/sign-in' },
+  { name: 'struggles/new', path: () => '/struggles/new', as: 'member' },
+  { name: 'organizations/new', path: () => '/organizations/new', as: 'member' },
+  { name: 'struggles/new (422)', path: () => '/struggles/new', as: 'member', submitEmpty: true, status: 422 },
+  { name: '404', path: () => '/no-such-page', status: 404 },
+];
+
+interface Row {
+  page: string;
+  locale: string;
+  html: number;
+  htmlRaw: number;
+  css: number;
+}
+
+/** Bytes on the wire of a response body, and its uncompressed size. */
+function sizes(res: { rawPayload: Buffer; headers: Record<string, unknown> }): { wire: number; raw: number } {
+  const gz = res.headers['content-encoding'] === 'gzip';
+  return { wire: res.rawPayload.length, raw: gz ? gunzipSync(res.rawPayload).length : res.rawPayload.length };
+}
+
+/** The `href`s of the stylesheets a page links. */
+function stylesheets(page: string): string[] {
+  return [...page.matchAll(/<link\b[^>]*\brel="stylesheet"[^>]*>/g)].map((m) => /\bhref="([^"]+)"/.exec(m[0])?.[1] ?? '').filter(Boolean);
+}
+
+for (const engine of ENGINES) {
+  describe(`page weight (${engine})`, () => {
+    let t: TestApp;
+    let fixture: PagesFixture;
+    const sessions: Record<'member' | 'admin', string> = { member: '', admin: '' };
+    const rows: Row[] = [];
+
+    before(async () => {
+      t = await buildTestApp(engine);
+      fixture = await seedPages(t.db.db);
+      sessions.member = (await loginAs(t, { name: 'Kofi Mensah' })).cookie;
+      sessions.admin = (await loginAs(t, { admin: true, name: 'Admin Person' })).cookie;
+    });
+
+    after(async () => {
+      await t?.close();
+      if (!rows.length) return;
+      const kb = (n: number) => (n / 1024).toFixed(1).padStart(6);
+      const lines = rows.map(
+        (r) => `${r.page.padEnd(22)} ${r.locale}  ${kb(r.html)} ${kb(r.css)} ${kb(r.html + r.css)}  ${kb(r.htmlRaw)}${r.html + r.css > BUDGET ? '  OVER BUDGET' : ''}`,
+      );
+      console.log(
+        `\nPage weight on ${engine} (kB = 1024 bytes; gzip as sent; budget ${BUDGET / 1024} kB for HTML + CSS)\n` +
+          `${'page'.padEnd(22)} lang  html.gz css.gz  total  html raw\n${lines.join('\n')}\n`,
+      );
+    });
+
+    test('the data is realistic: 60 struggles in 30 countries', () => {
+      assert.equal(fixture.strugglesByCountry.size, 30);
+      assert.equal([...fixture.strugglesByCountry.values()].reduce((a, b) => a + b, 0), 60);
+    });
+
+    for (const locale of ['en', 'de'] as const) {
+      for (const spec of PAGES) {
+        test(`${spec.name} (${locale}) ≤ ${BUDGET / 1024} kB gzip with its CSS`, async (tc) => {
+          const path = spec.path(fixture);
+          if (path === null) return tc.skip('src/modules/networks/networks.service.ts has no createNetwork/addNetworkMembership yet');
+          const cookie = [`locale=${locale}`, spec.as ? sessions[spec.as] : ''].filter(Boolean).join('; ');
+          const headers = { 'accept-encoding': 'gzip', 'accept-language': locale };
+          let res;
+          if (spec.submitEmpty) {
+            const s = await formSession(t, path, cookie);
+            res = await t.app.inject({
+              method: 'POST',
+              url: path,
+              headers: { ...headers, cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+              payload: form({ _csrf: s.csrf }),
+            });
+          } else {
+            res = await t.app.inject({ method: 'GET', url: path, headers: { ...headers, cookie } });
+          }
+          assert.equal(res.statusCode, spec.status ?? 200);
+          const htmlSize = sizes(res);
+          const gzipped = res.headers['content-encoding'] === 'gzip';
+          const body = (gzipped ? gunzipSync(res.rawPayload) : res.rawPayload).toString('utf8');
+          assert.match(body, new RegExp(`<html lang="${locale}"`));
+
+          const sheets = stylesheets(body);
+          assert.ok(sheets.includes('/static/style.css'), 'the page links /static/style.css');
+          let css = 0;
+          for (const href of sheets) {
+            const r = await t.app.inject({ method: 'GET', url: href, headers });
+            assert.equal(r.statusCode, 200, `${href} is served`);
+            css += sizes(r).wire;
+          }
+
+          rows.push({ page: spec.name, locale, html: htmlSize.wire, htmlRaw: htmlSize.raw, css });
+          assert.ok(
+            htmlSize.wire + css <= BUDGET,
+            `${path} (${locale}): ${htmlSize.wire} B HTML + ${css} B CSS = ${htmlSize.wire + css} B gzip > ${BUDGET} B`,
+          );
+          await tc.test('the HTML is sent gzip-compressed (it is above the 1 kB threshold of @fastify/compress)', () => {
+            assert.ok(htmlSize.raw > 1024, 'the page is big enough to be compressed');
+            assert.equal(
+              res.headers['content-encoding'],
+              'gzip',
+              spec.status === 404
+                ? 'the 404 page must go through a route (a catch-all GET in src/http/error-handler.ts): ' +
+                    '@fastify/compress attaches its onSend hook per route, and a not-found handler is none'
+                : 'HTML is sent compressed',
+            );
+          });
+        });
+      }
+    }
+  });
+}
