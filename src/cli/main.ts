@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline/promises';
+import { read } from 'read';
 import { loadConfig } from '../config/config.ts';
 import { openDb } from '../db/client.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -19,18 +20,25 @@ async function withDb<T>(fn: (h: Awaited<ReturnType<typeof openDb>>) => Promise<
   }
 }
 
-async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    // Without a terminal (stdin at its end) the question would never be answered.
-    const answer = await new Promise<string>((resolve, reject) => {
-      rl.once('close', () => reject(new Error(tr.t('cli.create_admin.no_input'))));
-      rl.question(`${question} `).then(resolve, reject);
-    });
-    return answer.trim();
-  } finally {
-    rl.close();
+/**
+ * Asks one question on the terminal (stderr). With `silent` the answer is not echoed (passwords).
+ * @throws when standard input ends without an answer (no terminal): the caller should pass flags.
+ */
+async function ask(question: string, o: { silent?: boolean } = {}): Promise<string> {
+  if (!process.stdin.isTTY) {
+    // Read one line from a pipe; a closed stdin would otherwise leave the question unanswered.
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        rl.once('close', () => reject(new Error(tr.t('cli.create_admin.no_input'))));
+        rl.question(`${question} `).then(resolve, reject);
+      });
+      return answer.trim();
+    } finally {
+      rl.close();
+    }
   }
+  return (await read({ prompt: question, silent: o.silent, replace: o.silent ? '*' : undefined, output: process.stderr })).trim();
 }
 
 const program = new Command('solidaris')
@@ -63,7 +71,7 @@ program
   .action(async (o: { email?: string; name?: string; password?: string }) => {
     const email = o.email ?? (await ask(tr.t('cli.create_admin.ask_email')));
     const displayName = o.name ?? (await ask(tr.t('cli.create_admin.ask_name')));
-    const password = o.password ?? process.env.SOLIDARIS_ADMIN_PASSWORD ?? (await ask(tr.t('cli.create_admin.ask_password')));
+    const password = o.password ?? process.env.SOLIDARIS_ADMIN_PASSWORD ?? (await ask(tr.t('cli.create_admin.ask_password'), { silent: true }));
     await withDb(async (h) => {
       await migrateToLatest(h.db);
       try {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { AppError } from './errors.ts';
+import { AppError, SignInRequired } from './errors.ts';
 
 /** 415 for an API write that is not `application/json`. */
 export class UnsupportedMediaType extends AppError {
@@ -17,3 +17,14 @@ export async function requireJson(request: FastifyRequest): Promise<void> {
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new UnsupportedMediaType();
 }
+
+/**
+ * API writes need a signed-in account; checked before the body is validated so an anonymous
+ * client learns it must sign in (401) rather than how to shape a body it may not send.
+ */
+export async function requireSignIn(request: FastifyRequest): Promise<void> {
+  if (!request.viewer) throw new SignInRequired();
+}
+
+/** `preValidation` of every API write: signed in, then JSON. */
+export const apiWrite = [requireSignIn, requireJson];

@@ -64,6 +64,9 @@ export const errorHandlerPlugin = fp(
         title: tr.t(messageId),
         children: html`<h1>${tr.t(messageId)}</h1>
           ${fieldErrors.length ? html`<ul>${fieldErrors.map((e) => html`<li>${tr.t(e.messageId, e.values)}</li>`)}</ul>` : null}
+          ${status === 401 && request.method === 'GET'
+            ? html`<p><a class="button" href=${`/sign-in?next=${encodeURIComponent(request.url)}`}>${tr.t('nav.sign_in')}</a></p>`
+            : null}
           <p><a href="/">${tr.t('errors.back_home')}</a></p>`,
       });
     });

@@ -30,6 +30,8 @@ export const systemRoutes = fp(
         const locale = request.body?.locale;
         if (!isLocale(locale)) throw new ValidationFailed([{ field: 'locale', messageId: 'validation.invalid' }]);
         reply.setCookie(LOCALE_COOKIE, locale, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
+        // A signed-in person's choice is their account's language from now on.
+        if (request.viewer) await app.db.updateTable('users').set({ locale }).where('id', '=', request.viewer.userId).execute();
         return redirectAfterPost(reply, request.body?.next ?? '/');
       },
     );

@@ -79,7 +79,7 @@ export class FieldChecker {
   /** A whole number between `min` and `max` (strings of digits accepted from forms). */
   integer(field: string, raw: unknown, o: { required?: boolean; min?: number; max?: number } = {}): number | null {
     if (raw === undefined || raw === null || raw === '') return o.required ? this.fail(field, 'validation.required') : null;
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(n)) return this.fail(field, 'validation.integer');
     if (n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER))
       return this.fail(field, 'validation.range', { min: o.min ?? 0, max: o.max ?? Number.MAX_SAFE_INTEGER });

@@ -43,22 +43,26 @@ export function homeView(ctx: PageContext, d: HomeData) {
     <div class="grid">
       <section aria-labelledby="recent-h">
         <h2 id="recent-h">${t('home.recent')}</h2>
-        <ul class="cards">${d.recent.map((s) => struggleItem(ctx, s))}</ul>
-        <p><a href="/struggles">${t('home.all_struggles')}</a></p>
+        ${d.recent.length ? html`<ul class="cards">${d.recent.map((s) => struggleItem(ctx, s))}</ul>` : null}
+        <p><a href="/struggles">${t(d.recent.length ? 'home.all_struggles' : 'home.report_first')}</a></p>
       </section>
-      <section aria-labelledby="counts-h">
-        <h2 id="counts-h">${t('home.by_country_sector')}</h2>
-        ${countTable(ctx, { caption: t('home.top_countries'), head: t('struggles.fields.country'), rows: d.byCountry, label: (k) => ctx.tr.country(k), href: (k) => `/struggles?country=${k}`, limit: 10 })}
-        ${countTable(ctx, { caption: t('home.top_sectors'), head: t('struggles.fields.sector'), rows: d.bySector, label: (k) => t(`sectors.${k}`), href: (k) => `/struggles?sector=${k}`, limit: 10 })}
-      </section>
+      ${d.total > 0
+        ? html`<section aria-labelledby="counts-h">
+            <h2 id="counts-h">${t('home.by_country_sector')}</h2>
+            ${countTable(ctx, { caption: t('home.top_countries'), head: t('struggles.fields.country'), rows: d.byCountry, label: (k) => ctx.tr.country(k), href: (k) => `/struggles?country=${k}`, limit: 10 })}
+            ${countTable(ctx, { caption: t('home.top_sectors'), head: t('struggles.fields.sector'), rows: d.bySector, label: (k) => t(`sectors.${k}`), href: (k) => `/struggles?sector=${k}`, limit: 10 })}
+          </section>`
+        : null}
       <section aria-labelledby="networks-h">
         <h2 id="networks-h">${t('home.networks')}</h2>
-        <ul class="cards">
-          ${d.networks.map(
-            (n) => html`<li><a href=${`/networks/${n.slug}`}><${U}>${n.name}<//></a>
-              <span class="meta">${t(`sectors.${n.sector}`)} · ${t('home.network_members', { count: n.member_count })}</span></li>`,
-          )}
-        </ul>
+        ${d.networks.length
+          ? html`<ul class="cards">
+              ${d.networks.map(
+                (n) => html`<li><a href=${`/networks/${n.slug}`}><${U}>${n.name}<//></a>
+                  <span class="meta">${t(`sectors.${n.sector}`)} · ${t('home.network_members', { count: n.member_count })}</span></li>`,
+              )}
+            </ul>`
+          : html`<p><a href="/networks">${t('home.no_networks')}</a></p>`}
       </section>
     </div>`;
 }

@@ -8,7 +8,7 @@ import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
 import { isSector } from '../../lib/sectors.ts';
-import { requireJson } from '../../http/api.ts';
+import { apiWrite } from '../../http/api.ts';
 import { canManageOrganization } from '../organizations/organizations.service.ts';
 import {
   NETWORK_ROLES,
@@ -224,12 +224,12 @@ export const networksRoutes = fp(
       detailToApi(await loadDetail(request.viewer, request.params.slug)),
     );
 
-    app.post('/api/v1/networks', { preValidation: requireJson, schema: { tags: ['networks'], body: NetworkBody, response: { 201: NetworkOut } } }, async (request, reply) => {
+    app.post('/api/v1/networks', { preValidation: apiWrite, schema: { tags: ['networks'], body: NetworkBody, response: { 201: NetworkOut } } }, async (request, reply) => {
       const { slug } = await createNetwork(app.db, request.requireViewer(), request.body);
       return reply.status(201).header('location', `/api/v1/networks/${slug}`).send(detailToApi(await loadDetail(request.viewer, slug)));
     });
 
-    app.put('/api/v1/networks/:slug', { preValidation: requireJson, schema: { tags: ['networks'], params: NetworkSlugParams, body: NetworkBody, response: { 200: NetworkOut } } }, async (request) => {
+    app.put('/api/v1/networks/:slug', { preValidation: apiWrite, schema: { tags: ['networks'], params: NetworkSlugParams, body: NetworkBody, response: { 200: NetworkOut } } }, async (request) => {
       const { slug } = await updateNetwork(app.db, request.requireViewer(), request.params.slug, request.body);
       return detailToApi(await loadDetail(request.viewer, slug));
     });
@@ -247,7 +247,7 @@ export const networksRoutes = fp(
 
     app.post(
       '/api/v1/networks/:slug/members',
-      { preValidation: requireJson, schema: { tags: ['networks'], params: NetworkSlugParams, body: NetworkMembershipBody, response: { 201: NetworkMembershipOut } } },
+      { preValidation: apiWrite, schema: { tags: ['networks'], params: NetworkSlugParams, body: NetworkMembershipBody, response: { 201: NetworkMembershipOut } } },
       async (request, reply) => {
         const { id } = await addNetworkMembership(app.db, request.requireViewer(), request.params.slug, request.body);
         return reply.status(201).send(await membershipOut(id));
@@ -256,7 +256,7 @@ export const networksRoutes = fp(
 
     app.post(
       '/api/v1/networks/:slug/members/:id/end',
-      { preValidation: requireJson, schema: { tags: ['networks'], params: NetworkMembershipParams, body: NetworkMembershipEndBody, response: { 200: NetworkMembershipOut } } },
+      { preValidation: apiWrite, schema: { tags: ['networks'], params: NetworkMembershipParams, body: NetworkMembershipEndBody, response: { 200: NetworkMembershipOut } } },
       async (request) => {
         const viewer = request.requireViewer();
         const n = await loadDetail(viewer, request.params.slug);

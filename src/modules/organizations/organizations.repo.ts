@@ -88,11 +88,21 @@ export async function getOrganizationDetail(db: Db, viewer: Viewer | null, slug:
       .where('network_memberships.organization_id', '=', row.id)
       .orderBy('networks.name')
       .execute(),
+    // Struggles the organization takes part in, and those it published without a listed role.
     db
-      .selectFrom('struggle_organizations')
-      .innerJoin('struggles', 'struggles.id', 'struggle_organizations.struggle_id')
-      .select(['struggles.slug', 'struggles.title', 'struggle_organizations.role', 'struggles.start_date', 'struggles.status', 'struggles.country'])
-      .where('struggle_organizations.organization_id', '=', row.id)
+      .selectFrom('struggles')
+      .leftJoin('struggle_organizations', (j) =>
+        j.onRef('struggle_organizations.struggle_id', '=', 'struggles.id').on('struggle_organizations.organization_id', '=', row.id),
+      )
+      .select([
+        'struggles.slug',
+        'struggles.title',
+        (eb) => eb.fn.coalesce('struggle_organizations.role', eb.val('publisher')).as('role'),
+        'struggles.start_date',
+        'struggles.status',
+        'struggles.country',
+      ])
+      .where((eb) => eb.or([eb('struggle_organizations.organization_id', '=', row.id), eb('struggles.organization_id', '=', row.id)]))
       .where(visibleWhere(viewer, 'struggles'))
       .orderBy('struggles.start_date', 'desc')
       .limit(50)
@@ -106,4 +116,11 @@ export async function getOrganizationDetail(db: Db, viewer: Viewer | null, slug:
     networks,
     struggles,
   };
+}
+
+/** The organizations the viewer has a role in, by name (for "published by" choices). */
+export async function organizationsOfViewer(db: Db, viewer: Viewer): Promise<{ slug: string; name: string }[]> {
+  const ids = [...viewer.roles.keys()];
+  if (!ids.length) return [];
+  return db.selectFrom('organizations').select(['slug', 'name']).where('id', 'in', ids).orderBy('search_text').execute();
 }

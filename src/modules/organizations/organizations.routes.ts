@@ -5,7 +5,8 @@ import { Forbidden, NotFound, ValidationFailed, formFieldErrors } from '../../ht
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
-import { requireJson } from '../../http/api.ts';
+import { apiWrite } from '../../http/api.ts';
+import { FieldChecker } from '../../lib/validate.ts';
 import { canManageOrganization, createOrganization, updateOrganization, type OrganizationInput } from './organizations.service.ts';
 import { countOrganizations, getOrganizationDetail, listOrganizations, type OrganizationDetail } from './organizations.repo.ts';
 import { organizationDetailView, organizationFormView, organizationListView, type OrganizationFormValues } from './organizations.views.ts';
@@ -62,7 +63,10 @@ export const organizationsRoutes = fp(
       const limit = query.limit ?? PAGE_SIZE;
       const cursor = decodeCursor(query.after, 2);
       if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
-      const filters = { q: query.q || undefined, country: query.country?.toUpperCase() || undefined, kind: query.kind || undefined };
+      const checks = new FieldChecker();
+      const country = checks.country('country', query.country, { required: false });
+      if (checks.errors.length) throw new ValidationFailed(checks.errors);
+      const filters = { q: query.q || undefined, country: country ?? undefined, kind: query.kind || undefined };
       const [items, total] = await Promise.all([
         listOrganizations(app.db, request.viewer, { ...filters, after: cursor ? { name: cursor[0]!, id: cursor[1]! } : undefined, limit: limit + 1 }),
         countOrganizations(app.db, request.viewer, filters),
@@ -136,13 +140,13 @@ export const organizationsRoutes = fp(
       return toApi(org);
     });
 
-    app.post('/api/v1/organizations', { preValidation: requireJson, schema: { tags: ['organizations'], body: OrganizationBody, response: { 201: OrganizationOut } } }, async (request, reply) => {
+    app.post('/api/v1/organizations', { preValidation: apiWrite, schema: { tags: ['organizations'], body: OrganizationBody, response: { 201: OrganizationOut } } }, async (request, reply) => {
       const { slug } = await createOrganization(app.db, request.requireViewer(), request.body);
       const org = await getOrganizationDetail(app.db, request.viewer, slug);
       return reply.status(201).header('location', `/api/v1/organizations/${slug}`).send(toApi(org!));
     });
 
-    app.put('/api/v1/organizations/:slug', { preValidation: requireJson, schema: { tags: ['organizations'], params: SlugParams, body: OrganizationBody, response: { 200: OrganizationOut } } }, async (request) => {
+    app.put('/api/v1/organizations/:slug', { preValidation: apiWrite, schema: { tags: ['organizations'], params: SlugParams, body: OrganizationBody, response: { 200: OrganizationOut } } }, async (request) => {
       const { slug } = await updateOrganization(app.db, request.requireViewer(), request.params.slug, request.body);
       const org = await getOrganizationDetail(app.db, request.viewer, slug);
       return toApi(org!);

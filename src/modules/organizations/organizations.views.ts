@@ -54,6 +54,7 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
     ${org.description ? html`<div class="prose" lang=${org.description_lang} dir="auto">${org.description}</div>` : null}
     <dl>
       ${dlRow(t('organizations.fields.languages'), org.languages.map((l) => ctx.tr.language(l)).join(', '))}
+      ${dlRow(t('fields.slug'), html`<code>${org.slug}</code>`)}
       ${dlRow(t('organizations.fields.website'), org.website ? html`<a href=${org.website} rel="nofollow noopener">${org.website}</a>` : null)}
       ${dlRow(t('organizations.fields.contact_email'), org.contact_email ? html`<a href=${`mailto:${org.contact_email}`}>${org.contact_email}</a>` : null)}
       ${dlRow(t('organizations.fields.parent'), org.parent ? html`<a href=${`/organizations/${org.parent.slug}`}><${U}>${org.parent.name}<//></a>` : null)}

@@ -5,9 +5,10 @@ import { Forbidden, NotFound, ValidationFailed, formFieldErrors } from '../../ht
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
-import { requireJson } from '../../http/api.ts';
+import { apiWrite } from '../../http/api.ts';
 import { FieldChecker } from '../../lib/validate.ts';
 import { SlugParams } from '../organizations/organizations.schemas.ts';
+import { organizationsOfViewer } from '../organizations/organizations.repo.ts';
 import { addStruggleUpdate, canEditStruggle, createStruggle, updateStruggle, type StruggleInput } from './struggles.service.ts';
 import { countStruggles, getStruggleDetail, listStruggles, type StruggleDetail, type StruggleFilters, type StruggleSummary } from './struggles.repo.ts';
 import { struggleDetailView, struggleFormView, struggleListView, type StruggleFormValues, type StruggleQuery } from './struggles.views.ts';
@@ -80,13 +81,14 @@ export const strugglesRoutes = fp(
       const limit = query.limit ?? PAGE_SIZE;
       const cursor = decodeCursor(query.after, 2);
       if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
-      const dates = new FieldChecker();
-      const from = dates.date('from', query.from);
-      const to = dates.date('to', query.to);
-      if (dates.errors.length) throw new ValidationFailed(dates.errors);
+      const checks = new FieldChecker();
+      const from = checks.date('from', query.from);
+      const to = checks.date('to', query.to);
+      const country = checks.country('country', query.country, { required: false });
+      if (checks.errors.length) throw new ValidationFailed(checks.errors);
       const filters: StruggleFilters = {
         q: query.q?.trim() || undefined,
-        country: query.country?.toUpperCase() || undefined,
+        country: country ?? undefined,
         sector: query.sector || undefined,
         kind: query.kind || undefined,
         status: query.status || undefined,
@@ -102,9 +104,14 @@ export const strugglesRoutes = fp(
       return { filters, items: page, total, next: items.length > limit && last ? encodeCursor([last.start_date, last.id]) : null };
     };
 
-    const renderForm = (request: FastifyRequest, reply: FastifyReply, o: { action: string; values: Form; errors?: ValidationFailed['errors']; editing: boolean }, status = 200) =>
-      sendPage(request, reply, (ctx) => ctx.tr.t(o.editing ? 'struggles.form.edit_title' : 'struggles.form.new_title'), (ctx) =>
-        struggleFormView(ctx, { action: o.action, values: o.values, errors: errorMap(o.errors), editing: o.editing }), status);
+    const renderForm = async (request: FastifyRequest, reply: FastifyReply, o: { action: string; values: Form; errors?: ValidationFailed['errors']; editing: boolean }, status = 200) => {
+      const own = request.viewer ? await organizationsOfViewer(app.db, request.viewer) : [];
+      const values = { ...o.values };
+      // Someone in exactly one organization publishes for it unless they choose otherwise.
+      if (!o.editing && status === 200 && own.length === 1 && values.organization === undefined) values.organization = own[0]!.slug;
+      return sendPage(request, reply, (ctx) => ctx.tr.t(o.editing ? 'struggles.form.edit_title' : 'struggles.form.new_title'), (ctx) =>
+        struggleFormView(ctx, { action: o.action, values, errors: errorMap(o.errors), editing: o.editing, ownOrganizations: own }), status);
+    };
 
     const submit = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, action: string, editing: boolean, write: (input: StruggleInput) => Promise<{ slug: string }>) => {
       try {
@@ -135,7 +142,7 @@ export const strugglesRoutes = fp(
 
     app.get('/struggles/new', { schema: { hide: true } }, async (request, reply) => {
       request.requireViewer();
-      return renderForm(request, reply, { action: '/struggles/new', values: { visibility: 'public', status: 'ongoing', lang: request.tr.locale }, editing: false });
+      return renderForm(request, reply, { action: '/struggles/new', values: { visibility: 'public', status: '', lang: request.tr.locale }, editing: false });
     });
 
     app.post<{ Body: Form }>('/struggles/new', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) =>
@@ -161,8 +168,18 @@ export const strugglesRoutes = fp(
     );
 
     app.post<{ Params: { slug: string }; Body: Form }>('/struggles/:slug/updates', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
-      await addStruggleUpdate(app.db, request.requireViewer(), request.params.slug, request.body ?? {});
-      return redirectAfterPost(reply, `/struggles/${request.params.slug}`);
+      const viewer = request.requireViewer();
+      try {
+        await addStruggleUpdate(app.db, viewer, request.params.slug, request.body ?? {});
+        return redirectAfterPost(reply, `/struggles/${request.params.slug}`);
+      } catch (err) {
+        const errors = formFieldErrors(err);
+        if (!errors) throw err;
+        const s = await getStruggleDetail(app.db, viewer, request.params.slug);
+        if (!s) throw new NotFound();
+        const update = { values: request.body ?? {}, errors: errorMap(errors) };
+        return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(viewer, s), update), 422);
+      }
     });
 
     // ---- API
@@ -177,18 +194,18 @@ export const strugglesRoutes = fp(
       return detailToApi(s);
     });
 
-    app.post('/api/v1/struggles', { preValidation: requireJson, schema: { tags: ['struggles'], body: StruggleBody, response: { 201: StruggleOut } } }, async (request, reply) => {
+    app.post('/api/v1/struggles', { preValidation: apiWrite, schema: { tags: ['struggles'], body: StruggleBody, response: { 201: StruggleOut } } }, async (request, reply) => {
       const { slug } = await createStruggle(app.db, request.requireViewer(), request.body);
       const s = await getStruggleDetail(app.db, request.viewer, slug);
       return reply.status(201).header('location', `/api/v1/struggles/${slug}`).send(detailToApi(s!));
     });
 
-    app.put('/api/v1/struggles/:slug', { preValidation: requireJson, schema: { tags: ['struggles'], params: SlugParams, body: StruggleBody, response: { 200: StruggleOut } } }, async (request) => {
+    app.put('/api/v1/struggles/:slug', { preValidation: apiWrite, schema: { tags: ['struggles'], params: SlugParams, body: StruggleBody, response: { 200: StruggleOut } } }, async (request) => {
       const { slug } = await updateStruggle(app.db, request.requireViewer(), request.params.slug, request.body);
       return detailToApi((await getStruggleDetail(app.db, request.viewer, slug))!);
     });
 
-    app.post('/api/v1/struggles/:slug/updates', { preValidation: requireJson, schema: { tags: ['struggles'], params: SlugParams, body: StruggleUpdateBody, response: { 201: StruggleOut } } }, async (request, reply) => {
+    app.post('/api/v1/struggles/:slug/updates', { preValidation: apiWrite, schema: { tags: ['struggles'], params: SlugParams, body: StruggleUpdateBody, response: { 201: StruggleOut } } }, async (request, reply) => {
       await addStruggleUpdate(app.db, request.requireViewer(), request.params.slug, request.body);
       return reply.status(201).send(detailToApi((await getStruggleDetail(app.db, request.viewer, request.params.slug))!));
     });

@@ -85,7 +85,8 @@ export function validateStruggle(input: StruggleInput): StruggleValues {
   const startDate = c.date('startDate', input.startDate, { required: true });
   const endDate = c.date('endDate', input.endDate);
   if (startDate && endDate && endDate < startDate) c.fail('endDate', 'validation.end_before_start');
-  const status = c.oneOf('status', input.status ?? (endDate ? 'ended' : 'ongoing'), STRUGGLE_STATUSES);
+  // No status given (or the form's "from the dates" choice): ongoing without an end date, else ended.
+  const status = c.oneOf('status', input.status == null || input.status === '' ? (endDate ? 'ended' : 'ongoing') : input.status, STRUGGLE_STATUSES);
   if (status === 'ongoing' && endDate) c.fail('status', 'validation.ongoing_with_end');
   const visibility = c.oneOf('visibility', input.visibility ?? 'public', VISIBILITIES);
   const lang = c.language('lang', input.lang ?? 'en');

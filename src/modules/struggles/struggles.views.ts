@@ -61,9 +61,14 @@ export function struggleListView(ctx: PageContext, o: { query: StruggleQuery; it
 }
 
 /** A struggle's page with organizations, sources and the timeline. */
-export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit: boolean) {
+export function struggleDetailView(
+  ctx: PageContext,
+  s: StruggleDetail,
+  canEdit: boolean,
+  update: { values: Record<string, string | undefined>; errors: ErrorMap } = { values: {}, errors: new Map() },
+) {
   const { t } = ctx.tr;
-  const none: ErrorMap = new Map();
+  const ue = update.errors;
   return html`<article lang=${s.lang}>
     <h1><${U}>${s.title}<//></h1>
     <p class="meta" lang=${ctx.tr.locale}>${dotted([
@@ -101,12 +106,13 @@ export function struggleDetailView(ctx: PageContext, s: StruggleDetail, canEdit:
           )}</ol>`
         : html`<p>${t('struggles.detail.no_updates')}</p>`}
       ${canEdit
-        ? html`<form method="post" action=${`/struggles/${s.slug}/updates`} class="narrow">
+        ? html`<form method="post" action=${`/struggles/${s.slug}/updates`} class="narrow" id="add-update" novalidate>
             <h3>${t('struggles.detail.add_update')}</h3>
             ${csrfField(ctx)}
-            ${field(ctx, none, { name: 'date', label: 'struggles.detail.update_date', type: 'date', required: true })}
-            ${field(ctx, none, { name: 'body', label: 'struggles.detail.update_body', multiline: true, required: true })}
-            ${field(ctx, none, { name: 'lang', label: 'fields.text_language', value: s.lang })}
+            ${errorSummary(ctx, ue, { date: 'struggles.detail.update_date', body: 'struggles.detail.update_body', lang: 'fields.text_language' })}
+            ${field(ctx, ue, { name: 'date', label: 'struggles.detail.update_date', type: 'date', required: true, value: update.values.date })}
+            ${field(ctx, ue, { name: 'body', label: 'struggles.detail.update_body', multiline: true, required: true, value: update.values.body })}
+            ${field(ctx, ue, { name: 'lang', label: 'fields.text_language', value: update.values.lang ?? s.lang })}
             <button type="submit">${t('struggles.detail.update_submit')}</button>
           </form>`
         : null}
@@ -138,7 +144,14 @@ const STRUGGLE_LABELS: Record<string, string> = {
 };
 
 /** Create/edit form; re-rendered with field errors and HTTP 422. */
-export function struggleFormView(ctx: PageContext, o: { action: string; values: StruggleFormValues; errors: ErrorMap; editing: boolean }) {
+export function struggleFormView(
+  ctx: PageContext,
+  o: { action: string; values: StruggleFormValues; errors: ErrorMap; editing: boolean; ownOrganizations?: { slug: string; name: string }[] },
+) {
+  const own = o.ownOrganizations ?? [];
+  // Keep a publishing organization the viewer is not a member of (an admin editing) selectable.
+  const publishers: [string, string][] = own.map((x) => [x.slug, x.name]);
+  if (o.values.organization && !publishers.some(([slug]) => slug === o.values.organization)) publishers.push([o.values.organization, o.values.organization]);
   const { t } = ctx.tr;
   const v = o.values;
   const e = o.errors;
@@ -156,8 +169,8 @@ export function struggleFormView(ctx: PageContext, o: { action: string; values: 
       ${field(ctx, e, { name: 'demands', label: 'struggles.fields.demands', value: v.demands, multiline: true })}
       ${field(ctx, e, { name: 'startDate', label: 'struggles.fields.start_date', type: 'date', value: v.startDate, required: true })}
       ${field(ctx, e, { name: 'endDate', label: 'struggles.fields.end_date', type: 'date', value: v.endDate, hint: 'struggles.fields.end_date_hint' })}
-      ${field(ctx, e, { name: 'status', label: 'struggles.fields.status', value: v.status ?? 'ongoing', options: vocabularyOptions(ctx, 'struggles.statuses', STRUGGLE_STATUSES) })}
-      ${field(ctx, e, { name: 'organization', label: 'struggles.fields.organization', value: v.organization, hint: 'struggles.fields.organization_hint' })}
+      ${field(ctx, e, { name: 'status', label: 'struggles.fields.status', value: v.status ?? '', options: vocabularyOptions(ctx, 'struggles.statuses', STRUGGLE_STATUSES), empty: 'struggles.fields.status_auto' })}
+      ${field(ctx, e, { name: 'organization', label: 'struggles.fields.organization', value: v.organization, hint: 'struggles.fields.organization_hint', options: publishers, empty: 'struggles.fields.organization_none' })}
       ${field(ctx, e, { name: 'initiators', label: 'struggles.fields.initiators', value: v.initiators, hint: 'struggles.fields.orgs_hint' })}
       ${field(ctx, e, { name: 'supporters', label: 'struggles.fields.supporters', value: v.supporters, hint: 'struggles.fields.orgs_hint' })}
       ${field(ctx, e, { name: 'sources', label: 'struggles.fields.sources', value: v.sources, multiline: true, hint: 'struggles.fields.sources_hint' })}
