@@ -76,26 +76,54 @@ async function clickAndLoad(page: Page, click: () => Promise<void>): Promise<voi
 }
 
 /**
- * Elements sticking out on the right at the current viewport width, as short selectors: what to
- * fix when the page scrolls horizontally.
+ * Elements sticking out on the right at the current viewport width (outermost ones only), as
+ * `ancestor > ancestor > element "text…"`: what to fix when the page scrolls horizontally.
  */
 async function overflowingElements(page: Page): Promise<string[]> {
   return page.evaluate(`(() => {
     const width = document.documentElement.clientWidth;
-    const out = [];
+    const sticks = (el) => el && el.getBoundingClientRect().right > width + 0.5;
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.getAttribute('class') ? '.' + el.getAttribute('class').trim().split(/\\s+/).join('.') : '');
+    const out = new Set();
     for (const el of document.querySelectorAll('body *')) {
-      const r = el.getBoundingClientRect();
-      if (r.right > width + 1 && r.width > 0 && !el.closest('.skip')) {
-        const parentSticks = el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1;
-        if (parentSticks) continue;
-        const cls = el.getAttribute('class') ? '.' + el.getAttribute('class').trim().split(/\\s+/).join('.') : '';
-        const id = el.id ? '#' + el.id : '';
-        out.push(el.tagName.toLowerCase() + id + cls + ' (right edge ' + Math.round(r.right) + 'px > ' + width + 'px)');
-      }
+      if (!sticks(el) || sticks(el.parentElement) || el.closest('.skip')) continue;
+      const path = [];
+      for (let a = el.parentElement; a && a !== document.body && path.length < 3; a = a.parentElement) path.unshift(name(a));
+      const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+      out.add(path.concat(name(el)).join(' > ') + (text ? ' "' + text + '"' : '') + ' (right edge ' + Math.round(el.getBoundingClientRect().right) + 'px)');
     }
-    return out.slice(0, 8);
+    return [...out].slice(0, 6);
   })()`) as Promise<string[]>;
 }
+
+/**
+ * Header links and buttons whose label takes more than one line (`"label" (n lines)`): a control
+ * label broken over lines, worse inside a word, is hard to read and to recognize.
+ */
+async function wrappedControls(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const out = [];
+    for (const el of document.querySelectorAll('header.site a, header.site button, main button, main a.button')) {
+      if (el.getClientRects().length === 0 || el.closest('.skip')) continue;
+      const cs = getComputedStyle(el);
+      const line = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.5;
+      const inner = el.getBoundingClientRect().height - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom) -
+        parseFloat(cs.borderTopWidth) - parseFloat(cs.borderBottomWidth);
+      const lines = cs.display === 'inline' ? el.getClientRects().length : Math.round(inner / line);
+      if (lines > 1) out.push('"' + el.textContent.trim().replace(/\\s+/g, ' ') + '" (' + lines + ' lines)');
+    }
+    return out;
+  })()`) as Promise<string[]>;
+}
+
+/** Causes of horizontal scrolling at 320 px seen before, and their fixes (matched against the overflow report). */
+const REFLOW_FIXES: [RegExp, string][] = [
+  [/select|div\.field/, 'Seen before: a <select> is as wide as its longest option (country names). Fix in src/web/static/style.css: `input,select,textarea{max-width:100%}` and `.filters .field{min-width:0;max-width:100%}`'],
+  [/form\.inline|div\.tools/, 'Seen before: `form.inline` and `.tools` are flex rows that never wrap (header account + language forms; the per-membership "End membership" form on network pages). Fix in src/web/static/style.css: `.tools,form.inline{flex-wrap:wrap}`'],
+  [/ > dd|dl > /, 'Seen before: `dl{grid-template-columns:max-content 1fr}` gives the labels their full width and squeezes the values below their min-content. Fix in src/web/static/style.css: `dl{grid-template-columns:fit-content(40%) minmax(0,1fr)}` (or one column under 30rem) and `dd{overflow-wrap:anywhere}`'],
+  [/ > a "https?:/, 'Seen before: long source URLs (struggle page, "Sources") do not break. Fix in src/web/static/style.css: `main a{overflow-wrap:anywhere}` (or on the sources list only)'],
+];
 
 for (const engine of ENGINES) {
   describe(`pages in a browser (${engine})`, { skip: SKIP }, () => {
@@ -152,10 +180,8 @@ for (const engine of ENGINES) {
                 assert.equal(
                   landed,
                   url,
-                  'the language switch must return to the same page, query string included. KNOWN ISSUE until fixed: ' +
-                    'src/http/request-context.ts pageContext() sets path = request.url without "?…", and src/web/layout.ts ' +
-                    'languageSwitch() posts that path as "next". Fix: give PageContext the full request URL (e.g. `url: this.url`) ' +
-                    'and post it as "next" (redirectAfterPost/safeLocalPath already accept a query string)',
+                  'the language switch must return to the same page, query string included (src/web/layout.ts ' +
+                    'languageSwitch() posts the full request URL as "next")',
                 );
               });
               // Go on with the checks on the page meant (the locale cookie is set now).
@@ -179,19 +205,13 @@ for (const engine of ENGINES) {
             });
 
             if (spec.name === 'home') {
-              await t.test('the world map is styled and shaded (static/map.css reaches the page)', async () => {
+              await t.test('the world map is styled and shaded, one link per country with struggles', async () => {
                 const fills = (await page.evaluate(`(() => {
                   const fill = (sel) => { const el = document.querySelector(sel); return el ? getComputedStyle(el).fill : null; };
                   return { none: fill('.world-map path.m0'), most: fill('.world-map path.m5'), links: document.querySelectorAll('.world-map svg a').length };
                 })()`)) as { none: string | null; most: string | null; links: number };
                 assert.equal(fills.links, fixture.strugglesByCountry.size, 'one link per country with struggles');
-                assert.notEqual(
-                  fills.none,
-                  'rgb(0, 0, 0)',
-                  'KNOWN ISSUE until fixed: the map is drawn with the default black fill because src/web/static/map.css is never loaded. ' +
-                    'Fix: append the rules of src/web/static/map.css to src/web/static/style.css (one request, smaller than a second <link>), ' +
-                    'or add <link rel="stylesheet" href="/static/map.css"> to renderPage() in src/web/layout.ts',
-                );
+                assert.notEqual(fills.none, 'rgb(0, 0, 0)', 'the map has its colours (the .world-map rules in src/web/static/style.css), not the default black fill');
                 assert.notEqual(fills.none, fills.most, 'countries without struggles look different from the most affected ones');
               });
             }
@@ -213,6 +233,25 @@ for (const engine of ENGINES) {
               });
             }
 
+            if (spec.submitEmpty) {
+              await t.test('each error summary link names its field (WCAG 3.3.1, 2.4.4)', async () => {
+                const links = (await page.locator('.error-summary a').evaluateAll((as) =>
+                  as.map((a) => {
+                    const id = (a.getAttribute('href') ?? '').slice(1);
+                    const label = a.ownerDocument.querySelector(`label[for="${id}"]`);
+                    return { text: a.textContent?.trim() ?? '', label: label?.firstChild?.textContent?.trim() ?? id };
+                  }),
+                )) as { text: string; label: string }[];
+                const unnamed = links.filter((l) => !l.text.includes(l.label)).map((l) => `"${l.text}" (field "${l.label}")`);
+                assert.deepEqual(
+                  unnamed,
+                  [],
+                  'an entry that only says "This field is required" does not tell which field it is about; ' +
+                    'errorSummary() in src/web/forms.ts prints the label first when the view passes its field → label map',
+                );
+              });
+            }
+
             await t.test('no console errors (CSP violations, failed loads, exceptions)', () => {
               assert.deepEqual(errors, []);
             });
@@ -221,7 +260,23 @@ for (const engine of ENGINES) {
               await page.setViewportSize({ width: 320, height: 800 });
               await page.screenshot({ path: `${SHOTS}${engine}-${locale.code}-${spec.name}-320.png`, fullPage: true });
               const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
-              assert.ok(overflow <= 0, `the page is ${overflow}px wider than the 320px viewport; sticking out:\n  ${(await overflowingElements(page)).join('\n  ')}`);
+              if (overflow <= 0) return;
+              const culprits = await overflowingElements(page);
+              const fixes = REFLOW_FIXES.filter(([re]) => culprits.some((c) => re.test(c))).map(([, fix]) => fix);
+              assert.fail(`the page is ${overflow}px wider than the 320px viewport; sticking out:\n  ${culprits.join('\n  ')}\n${fixes.join('\n')}`);
+            });
+
+            await t.test('at 320 CSS px, links in the header and buttons keep their label on one line', async () => {
+              const broken = await wrappedControls(page);
+              assert.deepEqual(
+                broken,
+                [],
+                'KNOWN ISSUE until fixed: `main,header.site{overflow-wrap:anywhere}` in src/web/static/style.css lets flex items ' +
+                  'shrink below their longest word, so labels break inside words ("Englis|h", "Deuts|ch", "End members|hip"). ' +
+                  'Fix: `main,header.site{overflow-wrap:break-word}` (breaks only words that cannot fit a line), ' +
+                  '`main a{overflow-wrap:anywhere}` (long source URLs), `.tools,form.inline{flex-wrap:wrap}` and ' +
+                  '`.end-membership button{white-space:nowrap}` — tried in this browser: no page scrolls sideways at 320 px with it',
+              );
             });
           });
         }
@@ -234,7 +289,11 @@ for (const engine of ENGINES) {
         t.after(() => context.close());
         const page = await context.newPage();
         const { errors, allowStatus } = collectPageErrors(page);
-        await page.goto(`${app.baseUrl}/sign-in?next=${encodeURIComponent('/struggles')}`);
+        // From a filtered list, through the header's "Sign in" link.
+        const start = `${app.baseUrl}/struggles?country=CD`;
+        await page.goto(start);
+        await clickAndLoad(page, () => page.locator('header.site').getByRole('link', { name: 'Sign in' }).click());
+        assert.equal(new URL(page.url()).pathname, '/sign-in');
 
         // A wrong password: 422 and the generic message, the e-mail kept.
         allowStatus.add(`${app.baseUrl}/sign-in`);
@@ -247,11 +306,19 @@ for (const engine of ENGINES) {
 
         await page.getByLabel(/password/i).fill(fixture.account.password);
         await clickAndLoad(page, () => page.locator('main form button[type=submit]').click());
-        assert.equal(page.url(), `${app.baseUrl}/struggles`, 'back to the page given as "next"');
         assert.equal(await documentStatus(page), 200);
         assert.match(await page.locator('header.site').innerText(), new RegExp(fixture.account.displayName), 'the header names the signed-in person');
         assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 1);
         assert.deepEqual(errors, []);
+        await t.test('back on the page where "Sign in" was clicked, query string included', () => {
+          assert.equal(
+            page.url(),
+            start,
+            'KNOWN ISSUE until fixed: the header link is /sign-in?next=<path without query>, so signing in from ' +
+              '/struggles?country=CD lands on the unfiltered list. Fix in src/web/layout.ts account(): ' +
+              'href=${`/sign-in?next=${encodeURIComponent(ctx.url)}`} (ctx.url, as the language switch already uses, instead of ctx.path)',
+          );
+        });
       });
 
       test('filtering the struggles list', async (t) => {
@@ -282,6 +349,16 @@ for (const engine of ENGINES) {
         assert.equal(await htmlLang(page), 'de');
         assert.equal(await page.getByRole('button', { name: 'Deutsch' }).getAttribute('aria-pressed'), 'true');
       });
+    });
+
+    test('axe-core finds a planted violation (self-check)', async (t) => {
+      const context = await newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      await page.goto(`${app.baseUrl}/sign-in`);
+      await page.evaluate(`document.querySelector('main').append(Object.assign(document.createElement('img'), { src: '/static/icon.svg' }))`);
+      const ids = (await runAxe(page)).map((v) => v.id);
+      assert.ok(ids.includes('image-alt'), `an <img> without alt is reported; got ${ids.join(', ') || 'nothing'}`);
     });
 
     test('the console-error collector sees a CSP violation (self-check)', async (t) => {
