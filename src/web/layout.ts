@@ -37,7 +37,7 @@ function nav(ctx: PageContext): VNode {
 function account(ctx: PageContext): VNode {
   const { t } = ctx.tr;
   if (!ctx.viewer) {
-    return html`<a class="signin" href=${`/sign-in?next=${encodeURIComponent(ctx.path)}`}>${t('nav.sign_in')}</a>`;
+    return html`<a class="signin" href=${`/sign-in?next=${encodeURIComponent(ctx.url)}`}>${t('nav.sign_in')}</a>`;
   }
   return html`<form method="post" action="/sign-out" class="inline">
     ${csrfField(ctx)}

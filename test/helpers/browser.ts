@@ -64,7 +64,8 @@ export function browserCookie(header: string, baseUrl: string): { name: string; 
 /**
  * Collects everything the page reports as an error: `console.error` messages (Chromium reports
  * Content-Security-Policy violations and failed sub-resource loads this way), uncaught exceptions
- * and failed requests. The returned array fills while the page lives.
+ * and failed requests (except those aborted by a navigation). The returned array fills while the
+ * page lives.
  *
  * `allowStatus` lists URLs whose HTTP error status is expected (the 404 page, a form answered
  * with 422): Chromium logs "Failed to load resource: … status of 404" for the document itself too,
@@ -80,7 +81,12 @@ export function collectPageErrors(page: Page): { errors: string[]; allowStatus: 
     errors.push(`console.error: ${m.text()}${where ? ` (${where})` : ''}`);
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (r) => {
+    // A sub-resource cut off by the next navigation (the favicon while a form is submitted) is no fault of the page.
+    const reason = r.failure()?.errorText ?? '';
+    if (reason === 'net::ERR_ABORTED') return;
+    errors.push(`request failed: ${r.method()} ${r.url()} ${reason}`);
+  });
   return { errors, allowStatus };
 }
 
