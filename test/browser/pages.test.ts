@@ -136,7 +136,7 @@ for (const engine of ENGINES) {
       mkdirSync(SHOTS, { recursive: true });
       app = await startApp(engine);
       fixture = await seedPages(app.db.db);
-      sessions.member = (await loginAs(app, { name: 'Kofi Mensah' })).cookie;
+      sessions.member = (await loginAs(app, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(app, { admin: true, name: 'Admin Person' })).cookie;
       browser = (await launchBrowser())!;
     });
@@ -148,6 +148,8 @@ for (const engine of ENGINES) {
 
     /** A fresh English-speaking browser context, signed in as `as` when given. */
     async function newContext(o: { as?: 'member' | 'admin'; javaScript?: boolean } = {}): Promise<BrowserContext> {
+      // Switching the language while signed in saves it to the account; every page starts in English.
+      await app.db.db.updateTable('users').set({ locale: 'en' }).execute();
       const context = await browser.newContext({
         locale: 'en-US',
         viewport: { width: 1280, height: 800 },
