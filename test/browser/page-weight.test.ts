@@ -72,7 +72,7 @@ for (const engine of ENGINES) {
     before(async () => {
       t = await buildTestApp(engine);
       fixture = await seedPages(t.db.db);
-      sessions.member = (await loginAs(t, { name: 'Kofi Mensah' })).cookie;
+      sessions.member = (await loginAs(t, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(t, { admin: true, name: 'Admin Person' })).cookie;
     });
 
