@@ -53,7 +53,7 @@ interface Options {
   trySqliteCacheMb: number | null;
 }
 
-const HELP = `npm run bench -- [options]      (every option also reads BENCH_<NAME> from the environment)
+const HELP = `npm run bench -- [options]      (most options can also be set as BENCH_<NAME>, e.g. BENCH_DURATION=5)
   --struggles N     struggles to fill (100000)
   --countries N     countries they are spread over (150)
   --connections N   autocannon connections (10)
@@ -551,6 +551,8 @@ interface Target {
   requests: { path: string; headers: Record<string, string> }[];
   /** Fixed request rate (req/s over all connections) instead of as fast as possible. */
   rate?: number;
+  /** Connections for this target (default: --connections). */
+  connections?: number;
 }
 
 interface RunResult {
@@ -619,7 +621,7 @@ class ServerProcess {
 async function load(t: Target, o: Options, seconds: number): Promise<AutocannonResult> {
   return autocannon({
     url: `http://127.0.0.1:${t.port}`,
-    connections: o.connections,
+    connections: t.connections ?? o.connections,
     duration: seconds,
     requests: t.requests.map((r) => ({ method: 'GET', ...r })),
     timeout: 10,
@@ -723,9 +725,12 @@ async function runEngine(engine: Engine, o: Options): Promise<Record<string, unk
       console.log(`  … ${padEnd(t.key, 10)} ${r.rps} req/s`);
       if (r.errors || r.non2xx) throw new Error(`${t.key}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
       if (t.key === 'page') {
-        // Saturated, 10 requests share one event loop and each one's server time includes the
-        // others' work. At half the saturating rate the server time is close to a request's own cost.
-        const half: Target = { ...t, key: 'page-half', label: `page at half that rate (${Math.max(1, Math.floor(r.rps / 2))} req/s)`, rate: Math.max(1, Math.floor(r.rps / 2)) };
+        // Saturated, concurrent requests share one event loop and each one's server time includes
+        // the others' work whenever it awaits real I/O (PostgreSQL). At half the saturating rate on
+        // 2 connections (autocannon's paced connections fire in step, so 10 would arrive in bursts
+        // of 10) the server time is close to what one request costs on a server with headroom.
+        const rate = Math.max(1, Math.floor(r.rps / 2));
+        const half: Target = { ...t, key: 'page-half', label: `page at half that rate (${rate} req/s, 2 conn.)`, rate, connections: 2 };
         const h = await measure(server, half, o);
         runs.push(h);
         console.log(`  … ${padEnd(half.key, 10)} ${h.rps} req/s`);
@@ -769,9 +774,9 @@ async function runEngine(engine: Engine, o: Options): Promise<Record<string, unk
     const worst = Object.entries(half.server.serverTimeByFilter).sort((a, b) => b[1].p50 - a[1].p50)[0]!;
     const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
     console.log('\n  Targets:');
-    console.log(`    filtered page server time p50 ≤ 5 ms at half the saturating rate, all filters: ${fmt(halfSrv.p50, 3)} ms → ${verdict(halfSrv.p50 <= 5)}`);
+    console.log(`    filtered page server time p50 ≤ 5 ms at half the saturating rate (2 connections), all filters: ${fmt(halfSrv.p50, 3)} ms → ${verdict(halfSrv.p50 <= 5)}`);
     console.log(`    … for the slowest filter (${worst[0]}): ${fmt(worst[1].p50, 3)} ms → ${verdict(worst[1].p50 <= 5)}`);
-    console.log(`    … saturated (${o.connections} connections, as fast as possible): ${fmt(pageSrv.p50, 3)} ms → ${verdict(pageSrv.p50 <= 5)}`);
+    console.log(`    … saturated (${o.connections} connections, as fast as possible; includes interleaving with other requests): ${fmt(pageSrv.p50, 3)} ms → ${verdict(pageSrv.p50 <= 5)}`);
     console.log(`    filtered page server time p50 ≤ 5 ms without load (largest filter, app.inject): ${fmt(ready.queries[0]!.page.p50, 3)} ms → ${verdict(ready.queries[0]!.page.p50 <= 5)}`);
     console.log(`    filtered page throughput ≥ 0.3× bare: ${fmt(page.ratio, 3)}× (CPU basis ${fmt(page.cpuRatio, 3)}×) → ${verdict(page.ratio! >= 0.3)}`);
     console.log(`    filtered API throughput ≥ 0.3× bare: ${fmt(api.ratio, 3)}× (CPU basis ${fmt(api.cpuRatio, 3)}×) → ${verdict(api.ratio! >= 0.3)}`);

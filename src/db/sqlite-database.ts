@@ -15,7 +15,8 @@ export class SqliteDatabase {
 
   /**
    * Opens (creating if needed) the SQLite file at `path` (`:memory:` for a throw-away database),
-   * with WAL journaling, `synchronous = NORMAL`, foreign keys on and a 5 s busy timeout.
+   * with WAL journaling, `synchronous = NORMAL`, foreign keys on, a 5 s busy timeout and a 64 MiB
+   * page cache.
    */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -23,6 +24,8 @@ export class SqliteDatabase {
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('PRAGMA foreign_keys = ON');
     this.#db.exec('PRAGMA busy_timeout = 5000');
+    // 64 MiB page cache (the default is 2 MB): list counts over large tables stay in memory.
+    this.#db.exec('PRAGMA cache_size = -65536');
   }
 
   /** Prepares (or reuses from a bounded cache) a statement for `sql`. */

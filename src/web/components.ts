@@ -4,9 +4,18 @@ import type { PageContext } from './context.ts';
 
 /** Options for a select of ISO 3166-1 countries, labelled in the UI language and sorted by label. */
 export function countryOptions(ctx: PageContext, codes: string[]): [string, string][] {
-  const collator = new Intl.Collator(ctx.tr.locale);
-  return codes.map((c): [string, string] => [c, ctx.tr.country(c)]).sort((a, b) => collator.compare(a[1], b[1]));
+  const key = `${ctx.tr.locale}\u0000${codes.join(',')}`;
+  let options = countryOptionsCache.get(key);
+  if (!options) {
+    const collator = new Intl.Collator(ctx.tr.locale);
+    options = codes.map((c): [string, string] => [c, ctx.tr.country(c)]).sort((a, b) => collator.compare(a[1], b[1]));
+    countryOptionsCache.set(key, options);
+  }
+  return options;
 }
+
+/** Sorted, labelled country lists per locale and code list (a few entries; built once). */
+const countryOptionsCache = new Map<string, [string, string][]>();
 
 /** Options for a fixed vocabulary, labelled from `<prefix>.<value>` messages. */
 export function vocabularyOptions(ctx: PageContext, prefix: string, values: readonly string[]): [string, string][] {
