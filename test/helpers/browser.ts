@@ -11,7 +11,7 @@ import { addStruggleUpdate, createStruggle, type StruggleInput } from '../../src
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
- * (`npx playwright install` fails on our machines, see /work/shared/STACK.md); `CHROMIUM_PATH`
+ * (the project never downloads a browser of its own); `CHROMIUM_PATH`
  * points elsewhere when needed.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
