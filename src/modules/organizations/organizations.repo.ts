@@ -18,6 +18,8 @@ export async function findOrganizationRow(db: Db, viewer: Viewer | null, slug: s
 
 export interface OrganizationSummary {
   id: string;
+  /** Sort key: lower-cased name and city. */
+  search_text: string;
   slug: string;
   name: string;
   kind: string;
@@ -30,28 +32,29 @@ export interface OrganizationFilters {
   kind?: string;
   /** Case-insensitive substring of the name. */
   q?: string;
-  /** Sort by name; keyset cursor: the last name|id seen. */
-  after?: { name: string; id: string };
+  /** Keyset cursor: the sort key (`search_text`) and id of the last row seen. */
+  after?: { key: string; id: string };
   limit: number;
 }
 
 /**
- * Organizations the viewer may see, by name, with keyset pagination.
+ * Organizations the viewer may see, by name ignoring case (the lower-cased `search_text`, so
+ * "Amalgamated" and "AWPPW" sort together on both engines), with keyset pagination.
  * @returns up to `limit` rows.
  */
 export async function listOrganizations(db: Db, viewer: Viewer | null, f: OrganizationFilters): Promise<OrganizationSummary[]> {
   let q = db
     .selectFrom('organizations')
-    .select(['id', 'slug', 'name', 'kind', 'country', 'city'])
+    .select(['id', 'slug', 'name', 'kind', 'country', 'city', 'search_text'])
     .where(visibleWhere(viewer, 'organizations'));
   if (f.country) q = q.where('country', '=', f.country);
   if (f.kind) q = q.where('kind', '=', f.kind);
   if (f.q) q = q.where(containsWords('organizations.search_text', f.q));
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) => eb.or([eb('name', '>', a.name), eb.and([eb('name', '=', a.name), eb('id', '>', a.id)])]));
+    q = q.where((eb) => eb.or([eb('search_text', '>', a.key), eb.and([eb('search_text', '=', a.key), eb('id', '>', a.id)])]));
   }
-  return q.orderBy('name').orderBy('id').limit(f.limit).execute();
+  return q.orderBy('search_text').orderBy('id').limit(f.limit).execute();
 }
 
 /** Counts of visible organizations matching the same filters (for "n results"). */

@@ -68,13 +68,13 @@ export const organizationsRoutes = fp(
       if (checks.errors.length) throw new ValidationFailed(checks.errors);
       const filters = { q: query.q || undefined, country: country ?? undefined, kind: query.kind || undefined };
       const [items, total] = await Promise.all([
-        listOrganizations(app.db, request.viewer, { ...filters, after: cursor ? { name: cursor[0]!, id: cursor[1]! } : undefined, limit: limit + 1 }),
+        listOrganizations(app.db, request.viewer, { ...filters, after: cursor ? { key: cursor[0]!, id: cursor[1]! } : undefined, limit: limit + 1 }),
         countOrganizations(app.db, request.viewer, filters),
       ]);
       const more = items.length > limit;
       const page = items.slice(0, limit);
       const last = page.at(-1);
-      return { filters, items: page, total, next: more && last ? encodeCursor([last.name, last.id]) : null };
+      return { filters, items: page, total, next: more && last ? encodeCursor([last.search_text, last.id]) : null };
     };
 
     const renderForm = (request: FastifyRequest, reply: FastifyReply, o: { action: string; values: Form; errors?: ValidationFailed['errors']; editing: boolean }, status = 200) =>
