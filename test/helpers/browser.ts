@@ -1,3 +1,4 @@
+import { addNetworkMembership, createNetwork } from '../../src/modules/networks/networks.service.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -235,36 +236,22 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
   }
 
   let network: string | null = null;
-  const networks = await networksService();
-  if (networks) {
-    const n = await networks.createNetwork(db, null, { name: 'Global Mining Workers’ Network', slug: 'global-mining', sector: 'mining', description: 'Unions of copper, cobalt and coal miners across three continents.\nMeets twice a year.', descriptionLang: 'en' }, { trusted: true });
+  {
+    const n = await createNetwork(db, null, { name: 'Global Mining Workers’ Network', slug: 'global-mining', sector: 'mining', description: 'Unions of copper, cobalt and coal miners across three continents.\nMeets twice a year.', descriptionLang: 'en' }, { trusted: true });
     network = n.slug;
     const join = (organization: string, role: string, since: string, until?: string) =>
-      networks.addNetworkMembership(db, null, n.slug, { organization, role, since, until }, { trusted: true });
+      addNetworkMembership(db, null, n.slug, { organization, role, since, until }, { trusted: true });
     await join(cd.slug, 'coordinator', '2024-05-01');
     await join(tr.slug, 'member', '2025-01-15');
     await join(women.slug, 'observer', '2025-09-01');
     await join(child.slug, 'member', '2023-01-01', '2025-06-30');
     await join(parent.slug, 'member', '2099-01-01');
     for (const slug of orgSlugs.slice(4, 14)) await join(slug, 'member', '2025-03-01');
-    const ports = await networks.createNetwork(db, null, { name: 'Dockworkers’ Solidarity Network', sector: 'logistics', descriptionLang: 'en' }, { trusted: true });
-    for (const slug of orgSlugs.slice(14, 20)) await networks.addNetworkMembership(db, null, ports.slug, { organization: slug, role: 'member', since: '2025-06-01' }, { trusted: true });
+    const ports = await createNetwork(db, null, { name: 'Dockworkers’ Solidarity Network', sector: 'logistics', descriptionLang: 'en' }, { trusted: true });
+    for (const slug of orgSlugs.slice(14, 20)) await addNetworkMembership(db, null, ports.slug, { organization: slug, role: 'member', since: '2025-06-01' }, { trusted: true });
   }
 
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
   return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry };
-}
-
-interface NetworksService {
-  createNetwork(db: Db, viewer: null, input: Record<string, unknown>, o: { trusted: true }): Promise<{ slug: string }>;
-  addNetworkMembership(db: Db, viewer: null, network: string, input: Record<string, unknown>, o: { trusted: true }): Promise<{ id: string }>;
-}
-
-/** The networks module's service when it exists (another team is building it), else null. */
-async function networksService(): Promise<NetworksService | null> {
-  const file = new URL('../../src/modules/networks/networks.service.ts', import.meta.url);
-  if (!existsSync(file)) return null;
-  const m = (await import(file.href)) as Partial<NetworksService>;
-  return typeof m.createNetwork === 'function' && typeof m.addNetworkMembership === 'function' ? (m as NetworksService) : null;
 }
