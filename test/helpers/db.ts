@@ -55,12 +55,17 @@ export async function createTestDb(engine: TestEngine): Promise<TestDb> {
     ...handle,
     async reset() {
       // Every table the migrations made, so a new module's tables are covered without a list here.
-      const current =
-        handle.engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(handle.db)).rows[0]!.s : undefined;
-      const tables = (await handle.db.introspection.getTables())
-        .filter((t) => current === undefined || t.schema === current)
-        .map((t) => t.name)
-        .filter((n) => !n.startsWith('kysely_'));
+      // On PostgreSQL only this database's schema is read: other test files create and drop
+      // their own schemas on the same server meanwhile, and a catalog-wide look-up can trip over
+      // one that disappears mid-query.
+      const rows =
+        handle.engine === 'postgres'
+          ? (
+              await sql<{ name: string }>`select table_name as name from information_schema.tables
+                where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(handle.db)
+            ).rows
+          : (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(handle.db)).rows;
+      const tables = rows.map((r) => r.name).filter((n) => !n.startsWith('kysely_'));
       if (handle.engine === 'sqlite') {
         await sql`PRAGMA foreign_keys = OFF`.execute(handle.db);
         for (const t of tables) await sql`DELETE FROM ${sql.table(t)}`.execute(handle.db);
