@@ -56,12 +56,21 @@ async function openEmptyDb(engine: TestEngine): Promise<{ handle: DbHandle; drop
   return { handle, drop: async () => { await handle.close(); await run(`DROP SCHEMA ${schema} CASCADE`); } };
 }
 
-/** Application tables of the schema in use (PostgreSQL introspection lists every schema). */
+/**
+ * Application tables of the schema in use. On PostgreSQL only the current schema is read: other
+ * test files create and drop schemas on the same server, and a catalog-wide look-up can trip over
+ * one that disappears mid-query.
+ */
 async function tableNames(db: Db, engine: TestEngine): Promise<string[]> {
-  const schema = engine === 'postgres' ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db)).rows[0]!.s : undefined;
-  return (await db.introspection.getTables())
-    .filter((t) => !schema || t.schema === schema)
-    .map((t) => t.name)
+  const rows =
+    engine === 'postgres'
+      ? (
+          await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+            WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`.execute(db)
+        ).rows
+      : (await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db)).rows;
+  return rows
+    .map((r) => r.name)
     .filter((n) => !n.startsWith('kysely_'))
     .sort();
 }
