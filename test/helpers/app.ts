@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { createTestDb, type TestDb, type TestEngine } from './db.ts';
@@ -63,4 +64,23 @@ export async function formSession(t: TestApp, path: string, cookie = ''): Promis
 /** URL-encodes a form body. */
 export function form(values: Record<string, string>): string {
   return new URLSearchParams(values).toString();
+}
+
+/**
+ * Registers the usual lifecycle in the current `describe`: build the app on `engine` before the
+ * tests, close it after them, empty every table before each test. Returns the handle, filled in
+ * once `before` has run.
+ */
+export function useTestApp(engine: TestEngine): TestApp {
+  const handle = {} as TestApp;
+  before(async () => {
+    Object.assign(handle, await buildTestApp(engine));
+  });
+  after(async () => {
+    await handle.close();
+  });
+  beforeEach(async () => {
+    await handle.db.reset();
+  });
+  return handle;
 }

@@ -2,7 +2,7 @@ import { describe, test, before, after, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { buildTestApp, form, formSession, type TestApp } from '../../../test/helpers/app.ts';
+import { useTestApp, form, formSession, type TestApp } from '../../../test/helpers/app.ts';
 import { buildApp } from '../../app.ts';
 import { createUser } from './accounts.service.ts';
 
@@ -15,16 +15,7 @@ function sessionCookie(res: { cookies: { name: string; value: string }[] }) {
 
 for (const engine of ENGINES) {
   describe(engine, () => {
-    let t: TestApp;
-    before(async () => {
-      t = await buildTestApp(engine);
-    });
-    after(async () => {
-      await t.close();
-    });
-    beforeEach(async () => {
-      await t.db.reset();
-    });
+    const t = useTestApp(engine);
 
     async function signIn(email: string, password: string, extra: Record<string, string> = {}) {
       const s = await formSession(t, '/sign-in');

@@ -1,23 +1,14 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { buildTestApp, form, formSession, loginAs, type TestApp } from '../../../test/helpers/app.ts';
+import { useTestApp, form, formSession, loginAs, type TestApp } from '../../../test/helpers/app.ts';
 import { makeNetwork, makeNetworkMembership, makeOrganization } from '../../../test/helpers/factories.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 for (const engine of ENGINES) {
   describe(engine, () => {
-    let t: TestApp;
-    before(async () => {
-      t = await buildTestApp(engine);
-    });
-    after(async () => {
-      await t.close();
-    });
-    beforeEach(async () => {
-      await t.db.reset();
-    });
+    const t = useTestApp(engine);
 
     /** A network with a public German and Brazilian member, a members-only Turkish one and a former French one. */
     async function scenario() {

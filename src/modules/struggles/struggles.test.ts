@@ -2,7 +2,7 @@ import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { buildTestApp, loginAs, formSession, form, cookiesFrom, type TestApp } from '../../../test/helpers/app.ts';
+import { useTestApp, loginAs, formSession, form, cookiesFrom, type TestApp } from '../../../test/helpers/app.ts';
 import { makeOrganization, makeStruggle } from '../../../test/helpers/factories.ts';
 import { ValidationFailed } from '../../http/errors.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
@@ -68,16 +68,7 @@ function pageSlugs(html: string): string[] {
 
 for (const engine of ENGINES) {
   describe(engine, () => {
-    let t: TestApp;
-    before(async () => {
-      t = await buildTestApp(engine);
-    });
-    after(async () => {
-      await t.close();
-    });
-    beforeEach(async () => {
-      await t.db.reset();
-    });
+    const t = useTestApp(engine);
 
     const db = () => t.db.db;
     const count = async (table: 'struggles' | 'struggle_updates') =>
