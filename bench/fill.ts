@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database, OrganizationsTable, StrugglesTable, Visibility } from '../src/db/schema.ts';
 import { countryCodes } from '../src/lib/countries.ts';
 import { SECTOR_CODES } from '../src/lib/sectors.ts';
@@ -178,7 +178,7 @@ export async function fillDatabase(db: Kysely<Database>, o: FillOptions = {}): P
   let generateMs = 0;
 
   // Organizations, spread over countries like the struggles.
-  const orgs: OrganizationsTable[] = [];
+  const orgs: Insertable<OrganizationsTable>[] = [];
   const orgsByCountry = new Map<string, string[]>();
   for (let i = 0; i < nOrgs; i++) {
     const country = pickCountry(rnd());

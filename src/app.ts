@@ -21,6 +21,13 @@ import { organizationsRoutes } from './modules/organizations/organizations.route
 import { networksRoutes } from './modules/networks/networks.routes.ts';
 import { strugglesRoutes } from './modules/struggles/struggles.routes.ts';
 import { homeRoutes } from './modules/home/home.routes.ts';
+import { invitationsRoutes } from './modules/accounts/invitations.routes.ts';
+import { passwordResetRoutes } from './modules/accounts/password-reset.routes.ts';
+import { secondFactorRoutes } from './modules/accounts/second-factor.routes.ts';
+import { accountRoutes } from './modules/accounts/account.routes.ts';
+import { membersRoutes } from './modules/organizations/members.routes.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -29,6 +36,20 @@ export interface AppOptions {
   secureCookies?: boolean;
   /** Per-IP limit per minute on sign-in and other public writes. */
   rateLimitPerMinute?: number;
+  /** Public base URL for links in e-mails (no trailing slash); default `http://localhost:3000`. */
+  baseUrl?: string;
+  /** SMTP server URL; absent: mail is written to the log and links are shown on the page instead. */
+  smtpUrl?: string | null;
+  /** Sender of outgoing mail. */
+  mailFrom?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer;
+    /** Public base URL for links that leave the site (e-mails); no trailing slash. */
+    baseUrl: string;
+  }
 }
 
 /**
@@ -46,6 +67,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Infrastructure
   await app.register(databasePlugin, { db: opts.db, engine: opts.engine });
+  const mailer = createMailer({ smtpUrl: opts.smtpUrl ?? null, from: opts.mailFrom ?? 'Solidaris <no-reply@localhost>', log: app.log });
+  app.decorate('mailer', mailer);
+  app.decorate('baseUrl', opts.baseUrl ?? 'http://localhost:3000');
+  app.addHook('onClose', async () => mailer.close());
   await app.register(cookie);
   await app.register(formbody);
   await app.register(compress, { global: true, threshold: 1024 });
@@ -92,8 +117,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Modules
   await app.register(systemRoutes);
   await app.register(accountsRoutes, { secureCookies: opts.secureCookies ?? false });
+  await app.register(secondFactorRoutes, { secureCookies: opts.secureCookies ?? false });
+  await app.register(invitationsRoutes, { secureCookies: opts.secureCookies ?? false });
+  await app.register(passwordResetRoutes);
+  await app.register(accountRoutes);
   await app.register(homeRoutes);
   await app.register(organizationsRoutes);
+  await app.register(membersRoutes);
+  await app.register(auditRoutes);
   await app.register(networksRoutes);
   await app.register(strugglesRoutes);
 

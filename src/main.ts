@@ -15,7 +15,16 @@ export async function serve(o: { sqlitePath?: string; onListening?: (url: string
   const config = loadConfig(process.env, { sqlitePath: o.sqlitePath });
   const { db, engine, close } = await openDb(config.db);
   await migrateToLatest(db);
-  const app = await buildApp({ db, engine, logLevel: config.logLevel, secureCookies: config.secureCookies, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = await buildApp({
+    db,
+    engine,
+    logLevel: config.logLevel,
+    secureCookies: config.secureCookies,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    baseUrl: config.baseUrl,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+  });
   const shutdown = async () => {
     await app.close();
     await close();

@@ -62,4 +62,15 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig({ RATE_LIMIT_PER_MINUTE: v }), ConfigError, JSON.stringify(v));
     }
   });
+
+  test('SMTP_URL and MAIL_FROM: unset means mail goes to the log; a non-SMTP URL is a ConfigError', () => {
+    const c = loadConfig({});
+    assert.equal(c.smtpUrl, null);
+    assert.equal(c.mailFrom, 'Solidaris <no-reply@localhost>');
+    const d = loadConfig({ SMTP_URL: 'smtp://u:p@mail.example:587', MAIL_FROM: 'Kollektiv <k@example.org>', BASE_URL: 'https://s.example' });
+    assert.equal(d.smtpUrl, 'smtp://u:p@mail.example:587');
+    assert.equal(d.mailFrom, 'Kollektiv <k@example.org>');
+    assert.equal(loadConfig({ BASE_URL: 'https://s.example' }).mailFrom, 'Solidaris <no-reply@s.example>');
+    assert.throws(() => loadConfig({ SMTP_URL: 'http://mail.example' }), ConfigError);
+  });
 });

@@ -14,6 +14,10 @@ export interface Config {
   secureCookies: boolean;
   /** Per-IP requests per minute for sign-in and other public writes. */
   rateLimitPerMinute: number;
+  /** SMTP server for outgoing mail (`smtp://user:pass@host:587`, `smtps://…`); null: mail goes to the log. */
+  smtpUrl: string | null;
+  /** Sender address of outgoing mail. */
+  mailFrom: string;
 }
 
 /** Thrown when an environment variable has a value the process cannot run with. */
@@ -23,8 +27,10 @@ export class ConfigError extends Error {}
  * Reads the configuration from environment variables:
  * `PORT` (default 3000), `HOST` (127.0.0.1), `DATABASE_URL` (PostgreSQL; otherwise SQLite at
  * `SQLITE_PATH`, default `./data/solidaris.sqlite`), `BASE_URL`, `LOG_LEVEL` (info),
- * `SECURE_COOKIES` (1 when `BASE_URL` is https).
- * @throws {ConfigError} for a port outside 1–65535 or a `DATABASE_URL` that is not postgres://.
+ * `SECURE_COOKIES` (1 when `BASE_URL` is https), `SMTP_URL` (smtp:// or smtps://; unset: mail is
+ * written to the log), `MAIL_FROM` (default `Solidaris <no-reply@` + the `BASE_URL` host + `>`).
+ * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, or an
+ *   `SMTP_URL` that is not smtp:// or smtps://.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sqlitePath?: string } = {}): Config {
   const port = Number(env.PORT ?? 3000);
@@ -41,6 +47,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1)
     throw new ConfigError(`RATE_LIMIT_PER_MINUTE must be a whole number of at least 1, got ${env.RATE_LIMIT_PER_MINUTE}`);
   const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const smtpUrl = env.SMTP_URL || null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  const mailFrom = env.MAIL_FROM || `Solidaris <no-reply@${new URL(baseUrl).hostname}>`;
   return {
     port,
     host,
@@ -49,5 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     logLevel: env.LOG_LEVEL ?? 'info',
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === '1' : baseUrl.startsWith('https:'),
     rateLimitPerMinute,
+    smtpUrl,
+    mailFrom,
   };
 }

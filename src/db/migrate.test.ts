@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import pg from 'pg';
 import { ENGINES, createTestDb, type TestDb, type TestEngine } from '../../test/helpers/db.ts';
 import { openDb, type DbHandle, type Db } from './client.ts';
@@ -19,11 +19,17 @@ const MIGRATIONS = readdirSync(fileURLToPath(new URL('./migrations/', import.met
   .map((f) => f.slice(0, -3));
 
 const TABLES = [
+  'audit_events',
+  'invitations',
   'network_memberships',
+  'network_roles',
   'networks',
   'organization_languages',
   'organization_members',
   'organizations',
+  'passkeys',
+  'password_resets',
+  'recovery_codes',
   'sessions',
   'struggle_organizations',
   'struggle_sources',
@@ -148,7 +154,7 @@ for (const engine of ENGINES) {
       // SQLite: the text-date CHECK; PostgreSQL: the `date` type itself refuses the value.
       const BAD_DATE = /CHECK constraint failed|date\/time field value out of range|invalid input syntax for type date/;
 
-      async function insertOrganization(o: Partial<Database['organizations']> = {}): Promise<string> {
+      async function insertOrganization(o: Partial<Insertable<Database['organizations']>> = {}): Promise<string> {
         const id = o.id ?? newId();
         await t.db
           .insertInto('organizations')

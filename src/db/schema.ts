@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row shapes of every table, as the application sees them on both engines.
  * Conventions: ids are UUIDv7 text; instants are ISO 8601 UTC strings (`...Z`); date-only values
@@ -16,6 +18,12 @@ export interface Database {
   struggle_organizations: StruggleOrganizationsTable;
   struggle_sources: StruggleSourcesTable;
   struggle_updates: StruggleUpdatesTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  invitations: InvitationsTable;
+  password_resets: PasswordResetsTable;
+  network_roles: NetworkRolesTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface UsersTable {
@@ -31,6 +39,13 @@ export interface UsersTable {
   is_admin: number;
   created_at: string;
   updated_at: string;
+  /** Set when the person erased their account: the row stays as a "former member" tombstone. */
+  erased_at: string | null;
+  /** RFC 6238 shared secret (base32), set once the person confirmed a first code. */
+  totp_secret: string | null;
+  totp_enabled_at: string | null;
+  /** Last accepted TOTP time step (Unix seconds / 30), so a code is never accepted twice. */
+  totp_last_step: number | null;
 }
 
 export interface SessionsTable {
@@ -40,6 +55,15 @@ export interface SessionsTable {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  /** 1 while the password is proven but the account's second factor is not yet. */
+  pending_second_factor: Generated<number>;
+  /** When this session proved a second factor (TOTP, recovery code or passkey). */
+  second_factor_at: string | null;
+  user_agent: string | null;
+  /** Outstanding WebAuthn challenge (base64url) for this session. */
+  webauthn_challenge: string | null;
+  /** TOTP secret being set up, until the person confirms a code from it. */
+  totp_pending_secret: string | null;
 }
 
 export type Visibility = 'public' | 'network' | 'members' | 'private';
@@ -62,6 +86,8 @@ export interface OrganizationsTable {
   created_by: string | null;
   created_at: string;
   updated_at: string;
+  /** 1 when the organization's admins must sign in with a second factor to act as admins. */
+  require_second_factor: Generated<number>;
 }
 
 export interface OrganizationLanguagesTable {
@@ -146,4 +172,76 @@ export interface StruggleUpdatesTable {
   lang: string;
   created_by: string | null;
   created_at: string;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  /** SHA-256 (hex) of the normalized code. */
+  code_hash: string;
+  created_at: string;
+  used_at: string | null;
+}
+
+export interface PasskeysTable {
+  /** WebAuthn credential id, base64url. */
+  id: string;
+  user_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  /** Signature counter; bigint on PostgreSQL (read as string there: use `Number()`). */
+  counter: Generated<number | string>;
+  /** Comma-separated AuthenticatorTransport values. */
+  transports: string | null;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export type OrganizationRole = 'admin' | 'coordinator' | 'member' | 'viewer';
+
+export interface InvitationsTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  email_key: string;
+  role: OrganizationRole;
+  /** SHA-256 (hex) of the link token. */
+  token_hash: string;
+  invited_by: string | null;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+  revoked_at: string | null;
+}
+
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface NetworkRolesTable {
+  network_id: string;
+  user_id: string;
+  role: 'coordinator' | 'member';
+  created_at: string;
+}
+
+/** Append-only (database triggers refuse UPDATE and DELETE). */
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  actor_user_id: string | null;
+  /** First 16 hex digits of the acting session's hash. */
+  session_ref: string | null;
+  organization_id: string | null;
+  /** Dotted action name, e.g. `organization.updated`, `member.role_changed`. */
+  action: string;
+  subject_type: string;
+  subject_id: string | null;
+  /** JSON object of details (never secrets). */
+  details: Generated<string>;
 }

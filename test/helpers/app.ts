@@ -1,6 +1,6 @@
 import { after, before, beforeEach } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, type AppOptions } from '../../src/app.ts';
 import { createTestDb, type TestDb, type TestEngine } from './db.ts';
 import { createSession, createUser, setOrganizationRole } from '../../src/modules/accounts/accounts.service.ts';
 
@@ -10,10 +10,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Options a test may set on top of the defaults (e.g. `smtpUrl` of a test SMTP server). */
+export type TestAppOptions = Partial<Omit<AppOptions, 'db' | 'engine'>>;
+
 /** The application as production builds it, on a fresh test database of `engine`. */
-export async function buildTestApp(engine: TestEngine): Promise<TestApp> {
+export async function buildTestApp(engine: TestEngine, extra: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDb(engine);
-  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000 });
+  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000, ...extra });
   await app.ready();
   return {
     app,
@@ -71,10 +74,10 @@ export function form(values: Record<string, string>): string {
  * tests, close it after them, empty every table before each test. Returns the handle, filled in
  * once `before` has run.
  */
-export function useTestApp(engine: TestEngine): TestApp {
+export function useTestApp(engine: TestEngine, extra: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
   const handle = {} as TestApp;
   before(async () => {
-    Object.assign(handle, await buildTestApp(engine));
+    Object.assign(handle, await buildTestApp(engine, typeof extra === 'function' ? extra() : extra));
   });
   after(async () => {
     await handle.close();

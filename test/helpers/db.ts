@@ -67,9 +67,13 @@ export async function createTestDb(engine: TestEngine): Promise<TestDb> {
           : (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(handle.db)).rows;
       const tables = rows.map((r) => r.name).filter((n) => !n.startsWith('kysely_'));
       if (handle.engine === 'sqlite') {
+        // Append-only tables refuse DELETE through triggers: lift them for the reset, then restore them.
+        const triggers = (await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'trigger'`.execute(handle.db)).rows;
+        for (const tr of triggers) await sql`DROP TRIGGER ${sql.id(tr.name)}`.execute(handle.db);
         await sql`PRAGMA foreign_keys = OFF`.execute(handle.db);
         for (const t of tables) await sql`DELETE FROM ${sql.table(t)}`.execute(handle.db);
         await sql`PRAGMA foreign_keys = ON`.execute(handle.db);
+        for (const tr of triggers) await sql.raw(tr.sql).execute(handle.db);
       } else {
         await sql`TRUNCATE ${sql.join(tables.map((t) => sql.table(t)))} CASCADE`.execute(handle.db);
       }

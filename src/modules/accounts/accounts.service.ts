@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
+import type { OrganizationRole } from '../../db/schema.ts';
 import { ValidationFailed, Conflict, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
@@ -100,15 +101,25 @@ export async function authenticate(db: Db, email: string, password: string): Pro
 const DUMMY_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$c29saWRhcmlzLWR1bW15$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-function tokenHash(token: string): string {
+/** SHA-256 (hex) of a random token, as stored for sessions, invitations and password resets. */
+export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+export interface SessionOptions {
+  /** Browser's User-Agent, shown in the person's session list (trimmed to 200 characters). */
+  userAgent?: string;
+  /** The password is proven but the account's second factor is still to come. */
+  pendingSecondFactor?: boolean;
+  /** The second factor was proven already (e.g. a passkey sign-in). */
+  secondFactorVerified?: boolean;
 }
 
 /**
  * Starts a server-side session.
  * @returns the opaque session token for the cookie (only its SHA-256 is stored).
  */
-export async function createSession(db: Db, userId: string): Promise<string> {
+export async function createSession(db: Db, userId: string, opts: SessionOptions = {}): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
   await db
@@ -119,6 +130,9 @@ export async function createSession(db: Db, userId: string): Promise<string> {
       created_at: now.toISOString(),
       last_seen_at: now.toISOString(),
       expires_at: new Date(now.getTime() + SESSION_DAYS * 86_400_000).toISOString(),
+      pending_second_factor: opts.pendingSecondFactor ? 1 : 0,
+      second_factor_at: opts.secondFactorVerified ? now.toISOString() : null,
+      user_agent: opts.userAgent ? opts.userAgent.slice(0, 200) : null,
     })
     .execute();
   return token;
@@ -129,9 +143,16 @@ export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', tokenHash(token)).execute();
 }
 
+/** A session's `last_seen_at` is refreshed at most this often (milliseconds), to keep reads cheap. */
+const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
+
 /**
- * The viewer for a session token: the account, its organization roles and its network peers.
- * @returns null for an unknown or expired token.
+ * The viewer for a session token: the account, its organization and network roles and its
+ * network peers. A session still waiting for its second factor, an expired session and a session
+ * of an erased account give null. An organization that requires a second factor for its admins
+ * gets the admin role only when this session proved one; otherwise the role is held back to
+ * `member` and listed in `heldBackRoles`.
+ * @returns null for an unknown, expired or pending token.
  */
 export async function loadViewer(db: Db, token: string): Promise<Viewer | null> {
   const id = tokenHash(token);
@@ -139,17 +160,46 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.display_name', 'users.email', 'users.is_admin', 'users.locale', 'users.time_zone'])
+    .select([
+      'users.id',
+      'users.display_name',
+      'users.email',
+      'users.is_admin',
+      'users.locale',
+      'users.time_zone',
+      'users.totp_enabled_at',
+      'sessions.second_factor_at',
+      'sessions.last_seen_at',
+    ])
+    .select((eb) =>
+      eb.exists(eb.selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.user_id', '=', 'users.id')).as('has_passkey'),
+    )
     .where('sessions.id', '=', id)
     .where('sessions.expires_at', '>', now)
+    .where('sessions.pending_second_factor', '=', 0)
+    .where('users.erased_at', 'is', null)
     .executeTakeFirst();
   if (!row) return null;
-  const roles = await db
+  if (Date.parse(now) - Date.parse(String(row.last_seen_at)) > LAST_SEEN_RESOLUTION_MS) {
+    await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+  }
+  const secondFactorVerified = row.second_factor_at !== null;
+  const memberships = await db
     .selectFrom('organization_members')
-    .select(['organization_id', 'role'])
-    .where('user_id', '=', row.id)
+    .innerJoin('organizations', 'organizations.id', 'organization_members.organization_id')
+    .select(['organization_members.organization_id', 'organization_members.role', 'organizations.require_second_factor'])
+    .where('organization_members.user_id', '=', row.id)
     .execute();
-  const orgIds = roles.map((r) => r.organization_id);
+  const roles = new Map<string, OrganizationRole>();
+  const heldBackRoles = new Set<string>();
+  for (const m of memberships) {
+    if (m.role === 'admin' && Number(m.require_second_factor) === 1 && !secondFactorVerified) {
+      roles.set(m.organization_id, 'member');
+      heldBackRoles.add(m.organization_id);
+    } else roles.set(m.organization_id, m.role);
+  }
+  const networkRoles = await db.selectFrom('network_roles').select(['network_id', 'role']).where('user_id', '=', row.id).execute();
+  const orgIds = [...roles.keys()];
   const today = now.slice(0, 10);
   const peers = orgIds.length
     ? await db
@@ -169,8 +219,12 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
     isAdmin: row.is_admin === 1,
     locale: row.locale,
     timeZone: row.time_zone,
-    roles: new Map(roles.map((r) => [r.organization_id, r.role])),
+    roles,
+    heldBackRoles,
+    networkRoles: new Map(networkRoles.map((r) => [r.network_id, r.role])),
     networkPeers: new Set(peers.map((p) => p.organization_id)),
+    hasSecondFactor: row.totp_enabled_at !== null || Boolean(row.has_passkey),
+    secondFactorVerified,
     sessionId: id,
   };
 }

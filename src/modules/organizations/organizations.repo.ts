@@ -1,10 +1,11 @@
 import type { Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
+import type { Selectable } from 'kysely';
 import type { OrganizationsTable } from '../../db/schema.ts';
 import { visibleWhere } from '../../db/visibility.ts';
 import { containsWords } from '../../db/search.ts';
 
-export type OrganizationRow = OrganizationsTable;
+export type OrganizationRow = Selectable<OrganizationsTable>;
 
 /** The organization with `slug` if the viewer may see it, else undefined. */
 export async function findOrganizationRow(db: Db, viewer: Viewer | null, slug: string): Promise<OrganizationRow | undefined> {
