@@ -44,8 +44,18 @@ export interface AppOptions {
   mailFrom?: string;
 }
 
+/** One registered route, as collected from Fastify's `onRoute` hook. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The route's `config` (e.g. `rateLimit`). */
+  config: unknown;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Every route registered on the app (the authorization matrix test walks this table). */
+    routeTable: RouteEntry[];
     mailer: Mailer;
     /** Public base URL for links that leave the site (e-mails); no trailing slash. */
     baseUrl: string;
@@ -64,6 +74,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, config: route.config });
+  });
 
   // Infrastructure
   await app.register(databasePlugin, { db: opts.db, engine: opts.engine });
