@@ -58,6 +58,11 @@ export interface Translator {
   /** The message `id` formatted with ICU `values`. @throws {MissingMessage} */
   t(id: string, values?: Values): string;
   /**
+   * The message `id` for plain text (e-mails, notifications, logs): every string value is
+   * user-supplied and wrapped in U+2068 … U+2069 (see `formatPlain`). @throws {MissingMessage}
+   */
+  tPlain(id: string, values?: Values): string;
+  /**
    * The message `id` with rich values (e.g. `<bdi>` elements around user-supplied text), as an
    * array of strings and the values themselves, for views.
    */
@@ -90,6 +95,7 @@ export function translator(locale: Locale): Translator {
     locale,
     dir: RTL.has(locale.split('-')[0]!) ? 'rtl' : 'ltr',
     t: (id, values) => String(format(locale, id).format(values as Record<string, string>)),
+    tPlain: (id, values) => String(format(locale, id).format(isolateValues(values) as Record<string, string>)),
     tRich: (id, values) => {
       const out = format(locale, id).format(values as Record<string, string>);
       return (Array.isArray(out) ? out : [out]) as never;
@@ -115,6 +121,23 @@ export function translator(locale: Locale): Translator {
   };
   translators.set(locale, tr);
   return tr;
+}
+
+function isolateValues(values: Values | undefined): Values | undefined {
+  if (!values) return values;
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? isolate(v) : v]));
+}
+
+/**
+ * Formats an ICU message `template` for plain text in `locale`, isolating every string value
+ * with U+2068 FIRST STRONG ISOLATE … U+2069 POP DIRECTIONAL ISOLATE (Unicode UAX #9 §2.7), so a
+ * right-to-left name or a stray U+202E inside a value cannot reorder the sentence around it: the
+ * isolate's closing PDI ends every embedding and override opened inside it. Numbers and dates
+ * are left as they are (ICU formats them). Used for surfaces without markup (plain-text e-mail,
+ * push notifications); HTML uses `<bdi>` instead.
+ */
+export function formatPlain(locale: string, template: string, values: Values = {}): string {
+  return String(new IntlMessageFormat(template, locale, undefined, { ignoreTag: true }).format(isolateValues(values) as Record<string, string>));
 }
 
 /** Wraps a user-supplied value in First Strong Isolate … Pop Directional Isolate (U+2068 … U+2069) for plain text (Unicode UAX #9). */
