@@ -212,6 +212,19 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
         .where((eb) => eb.or([eb('peer.until', 'is', null), eb('peer.until', '>=', today)]))
         .execute()
     : [];
+  // A person with their own role in a network reads `network` records of its current member organizations.
+  const networkIds = networkRoles.map((r) => r.network_id);
+  if (networkIds.length) {
+    peers.push(
+      ...(await db
+        .selectFrom('network_memberships')
+        .select('organization_id')
+        .distinct()
+        .where('network_id', 'in', networkIds)
+        .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', today)]))
+        .execute()),
+    );
+  }
   return {
     userId: row.id,
     displayName: row.display_name,
@@ -249,3 +262,15 @@ export async function setOrganizationRole(
     .execute();
 }
 
+
+/**
+ * Grants (or changes) an account's own role in a network: `coordinator` may manage the network,
+ * `member` reads the `network` records of its current member organizations.
+ */
+export async function setNetworkRole(db: Db, networkId: string, userId: string, role: 'coordinator' | 'member'): Promise<void> {
+  await db
+    .insertInto('network_roles')
+    .values({ network_id: networkId, user_id: userId, role, created_at: nowInstant() })
+    .onConflict((oc) => oc.columns(['network_id', 'user_id']).doUpdateSet({ role }))
+    .execute();
+}
