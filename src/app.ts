@@ -131,7 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(errorHandlerPlugin);
 
   // Modules
-  await app.register(systemRoutes);
+  await app.register(systemRoutes, { secureCookies: opts.secureCookies ?? false });
   await app.register(accountsRoutes, { secureCookies: opts.secureCookies ?? false });
   await app.register(secondFactorRoutes, { secureCookies: opts.secureCookies ?? false });
   await app.register(invitationsRoutes, { secureCookies: opts.secureCookies ?? false });

@@ -7,8 +7,8 @@ import { redirectAfterPost } from '../web/reply.ts';
 import { ValidationFailed } from './errors.ts';
 
 /** `GET /healthz` and the language switch (`POST /locale`). */
-export const systemRoutes = fp(
-  async (app) => {
+export const systemRoutes = fp<{ secureCookies: boolean }>(
+  async (app, opts) => {
     app.get(
       '/healthz',
       {
@@ -29,7 +29,7 @@ export const systemRoutes = fp(
       async (request, reply) => {
         const locale = request.body?.locale;
         if (!isLocale(locale)) throw new ValidationFailed([{ field: 'locale', messageId: 'validation.invalid' }]);
-        reply.setCookie(LOCALE_COOKIE, locale, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
+        reply.setCookie(LOCALE_COOKIE, locale, { path: '/', sameSite: 'lax', httpOnly: true, secure: opts.secureCookies, maxAge: 365 * 86400 });
         // A signed-in person's choice is their account's language from now on.
         if (request.viewer) await app.db.updateTable('users').set({ locale }).where('id', '=', request.viewer.userId).execute();
         return redirectAfterPost(reply, request.body?.next ?? '/');

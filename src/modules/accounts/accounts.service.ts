@@ -208,6 +208,9 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
         .select('peer.organization_id')
         .distinct()
         .where('mine.organization_id', 'in', orgIds)
+        // Current on both sides: started (since ≤ today) and not ended (until ≥ today or open).
+        .where('mine.since', '<=', today)
+        .where('peer.since', '<=', today)
         .where((eb) => eb.or([eb('mine.until', 'is', null), eb('mine.until', '>=', today)]))
         .where((eb) => eb.or([eb('peer.until', 'is', null), eb('peer.until', '>=', today)]))
         .execute()
@@ -221,6 +224,7 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
         .select('organization_id')
         .distinct()
         .where('network_id', 'in', networkIds)
+        .where('since', '<=', today)
         .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', today)]))
         .execute()),
     );

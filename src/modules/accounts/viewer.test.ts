@@ -66,7 +66,9 @@ for (const engine of ENGINES) {
       const current = await makeOrganization(db.db);
       const former = await makeOrganization(db.db);
       const outside = await makeOrganization(db.db);
+      const future = await makeOrganization(db.db);
       await makeNetworkMembership(db.db, network.slug, current.slug);
+      await makeNetworkMembership(db.db, network.slug, future.slug, { since: '2999-01-01' });
       await makeNetworkMembership(db.db, network.slug, former.slug, { since: '2020-01-01', until: '2021-01-01' });
       const userId = await person(db);
       await setNetworkRole(db.db, network.id, userId, 'member');
@@ -75,10 +77,26 @@ for (const engine of ENGINES) {
       assert.equal(canSee(v, { visibility: 'network', organization_id: current.id }), true);
       assert.equal(canSee(v, { visibility: 'network', organization_id: former.id }), false);
       assert.equal(canSee(v, { visibility: 'network', organization_id: outside.id }), false);
+      assert.equal(canSee(v, { visibility: 'network', organization_id: future.id }), false, 'a membership that has not started grants nothing');
       assert.equal(canSee(v, { visibility: 'members', organization_id: current.id }), false, 'a network role is no organization membership');
       await setNetworkRole(db.db, network.id, userId, 'coordinator');
       const again = (await loadViewer(db.db, await createSession(db.db, userId)))!;
       assert.equal(again.networkRoles.get(network.id), 'coordinator');
+    });
+
+    test('organizations share network records only while both memberships are current (started and not ended)', async () => {
+      const network = await makeNetwork(db.db);
+      const mine = await makeOrganization(db.db);
+      const current = await makeOrganization(db.db);
+      const future = await makeOrganization(db.db);
+      await makeNetworkMembership(db.db, network.slug, mine.slug);
+      await makeNetworkMembership(db.db, network.slug, current.slug);
+      await makeNetworkMembership(db.db, network.slug, future.slug, { since: '2999-01-01' });
+      const userId = await person(db);
+      await setOrganizationRole(db.db, mine.id, userId, 'member');
+      const v = (await loadViewer(db.db, await createSession(db.db, userId)))!;
+      assert.equal(v.networkPeers.has(current.id), true);
+      assert.equal(v.networkPeers.has(future.id), false);
     });
 
     test('hasSecondFactor reflects TOTP or a passkey on the account', async () => {
