@@ -44,3 +44,14 @@ export async function recordAudit(
     })
     .execute();
 }
+
+/**
+ * The names of the fields whose values differ between `before` and `after` (the keys of
+ * `after`, in their order), for the `fields` detail of an `*.updated` event. Values are compared
+ * by their JSON form, so lists compare element by element and `null`/missing are distinct only
+ * when one side has a value.
+ */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const norm = (v: unknown) => JSON.stringify(v ?? null);
+  return Object.keys(after).filter((k) => norm(before[k]) !== norm(after[k]));
+}

@@ -264,7 +264,7 @@ for (const engine of ENGINES) {
       test('memberships: 201, field errors as 400, 401 anonymous, 403 without rights, end', async () => {
         const { net, de, br, brM } = await scenario();
         const org = await makeOrganization(t.db.db, { name: 'Zwickau workers', country: 'DE' });
-        const coordinator = await loginAs(t, { roles: [[de.id, 'admin']] });
+        const coordinator = await loginAs(t, { roles: [[de.id, 'admin'], [org.id, 'admin']] });
         const url = `/api/v1/networks/${net.slug}/members`;
         const post = (cookie: string | null, body: object) =>
           t.app.inject({ method: 'POST', url, headers: { ...JSON_HEADERS, ...(cookie ? { cookie } : {}) }, payload: JSON.stringify(body) });
@@ -287,6 +287,11 @@ for (const engine of ENGINES) {
         const dup = await post(coordinator.cookie, { organization: org.slug, since: '2025-01-01', until: '2025-02-01' });
         assert.equal(dup.statusCode, 400);
         assert.equal(dup.json().errors[0].field, 'since');
+
+        // Managing the network is not enough to enrol an organization one does not lead.
+        const stranger = await makeOrganization(t.db.db, { name: 'Unasked workers', country: 'FR' });
+        assert.equal((await post(coordinator.cookie, { organization: stranger.slug, since: '2025-01-01' })).statusCode, 403);
+        assert.equal((await t.db.db.selectFrom('network_memberships').select('id').where('organization_id', '=', stranger.id).execute()).length, 0);
 
         const outsider = await loginAs(t, { roles: [[br.id, 'member']] });
         assert.equal((await post(outsider.cookie, { organization: br.slug, since: '2026-01-01' })).statusCode, 403);

@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import { nowInstant, todayIn } from '../../lib/time.ts';
 import { slugify } from '../../lib/text.ts';
 import { canManageOrganization, retryOnSlugConflict, uniqueSlug } from '../organizations/organizations.service.ts';
+import { changedFields, recordAudit } from '../audit/audit.service.ts';
 import { coordinatorOrganizationIds, findNetworkRow, organizationVisible, type NetworkRow } from './networks.repo.ts';
 
 /** Roles of an organization in a sector network. */
@@ -71,26 +72,28 @@ export function validateNetwork(input: NetworkInput): NetworkValues {
 
 /**
  * True when the viewer may edit the network and manage all its memberships: instance admins, the
- * account that created the network, and admins/coordinators of an organization that is a current
+ * account that created the network, accounts with the network role `coordinator`, and admins/coordinators of an organization that is a current
  * `coordinator` member of it. `coordinatorOrgIds` are those organizations (see
  * `coordinatorOrganizationIds` in the repo).
  */
-export function canManageNetwork(viewer: Viewer | null, network: { created_by: string | null }, coordinatorOrgIds: readonly string[]): boolean {
+export function canManageNetwork(viewer: Viewer | null, network: { id: string; created_by: string | null }, coordinatorOrgIds: readonly string[]): boolean {
   if (!viewer) return false;
   if (viewer.isAdmin || (network.created_by !== null && network.created_by === viewer.userId)) return true;
+  if (viewer.networkRoles.get(network.id) === 'coordinator') return true;
   return coordinatorOrgIds.some((id) => canManageOrganization(viewer, id));
 }
 
 /** `canManageNetwork` with the current coordinators looked up in `db`. */
 export async function mayManageNetwork(db: Db, viewer: Viewer | null, network: NetworkRow): Promise<boolean> {
   if (!viewer) return false;
-  if (viewer.isAdmin || network.created_by === viewer.userId) return true;
+  if (viewer.isAdmin || network.created_by === viewer.userId || viewer.networkRoles.get(network.id) === 'coordinator') return true;
   return canManageNetwork(viewer, network, await coordinatorOrganizationIds(db, network.id, networkToday()));
 }
 
 /**
  * Creates a network. Any signed-in account may; it is recorded as `created_by` and may manage the
  * network from then on. Pass `viewer: null` with `trusted` only from the CLI and the demo builder.
+ * Writes `network.created` to the audit log (organization null) in the same transaction.
  * @returns id and slug (the requested slug, or one made from the name; `-2`, `-3`… when taken).
  * @throws {SignInRequired} no viewer and not trusted; {ValidationFailed} bad fields.
  */
@@ -115,12 +118,15 @@ export async function createNetwork(db: Db, viewer: Viewer | null, input: Networ
         updated_at: now,
       })
       .execute();
+    // A network belongs to no single organization: its events are in the instance-wide log (organization null).
+    await recordAudit(tx, viewer, { action: 'network.created', subjectType: 'network', subjectId: id, details: { slug } });
     return { id, slug };
   }));
 }
 
 /**
  * Replaces a network's fields (found by slug). A new slug that is taken gets a `-2`… suffix.
+ * Writes `network.updated` with the changed field names (nothing when none changed).
  * @throws {SignInRequired}; {NotFound} unknown slug; {Forbidden} the viewer may not manage it
  *   (see `canManageNetwork`); {ValidationFailed} bad fields.
  */
@@ -132,6 +138,10 @@ export async function updateNetwork(db: Db, viewer: Viewer | null, slug: string,
     if (!row) throw new NotFound();
     if (!(await mayManageNetwork(tx, viewer, row))) throw new Forbidden();
     const newSlug = v.slug && v.slug !== row.slug ? await uniqueSlug(tx, 'networks', v.slug, row.id) : row.slug;
+    const fields = changedFields(
+      { name: row.name, slug: row.slug, sector: row.sector, description: row.description, descriptionLang: row.description_lang },
+      { name: v.name, slug: newSlug, sector: v.sector, description: v.description, descriptionLang: v.descriptionLang },
+    );
     await tx
       .updateTable('networks')
       .set({
@@ -144,6 +154,7 @@ export async function updateNetwork(db: Db, viewer: Viewer | null, slug: string,
       })
       .where('id', '=', row.id)
       .execute();
+    if (fields.length) await recordAudit(tx, viewer, { action: 'network.updated', subjectType: 'network', subjectId: row.id, details: { fields } });
     return { id: row.id, slug: newSlug };
   });
 }
@@ -188,9 +199,11 @@ function isUniqueViolation(err: unknown): boolean {
 
 /**
  * Adds an organization to a network for a period (date-only, `until` inclusive and optional).
- * Who may: those who may manage the network (any organization, any role); admins and coordinators
- * of the joining organization (as `member` or `observer` only — taking the `coordinator` role
- * needs the right to manage the network). Trusted callers (CLI, demo) may do anything.
+ * Who may: admins and coordinators of the joining organization (joining shares its `network`
+ * records with the other members, so it needs the organization's own consent); taking the
+ * `coordinator` role also needs the right to manage the network. Trusted callers (CLI, demo) may
+ * do anything.
+ * Writes `network.membership_added` to the member organization's audit log.
  * @throws {SignInRequired}; {NotFound} unknown network; {Forbidden} not allowed;
  *   {ValidationFailed} on `organization` (required / unknown or invisible), `role`, `since`
  *   (required, date, duplicate of an existing membership's start), `until` (date, before `since`,
@@ -219,8 +232,11 @@ export async function addNetworkMembership(
     const org = await orgQuery.executeTakeFirst();
     if (!org) throw new ValidationFailed([{ field: 'organization', messageId: 'validation.organization_unknown', values: { slugs: organization! } }]);
     if (!o.trusted) {
-      const manager = await mayManageNetwork(tx, viewer, network);
-      if (!manager && (role === 'coordinator' || !canManageOrganization(viewer, org.id))) throw new Forbidden();
+      // Joining shares the organization's `network` records with every member: only its own
+      // admins and coordinators (or an instance admin) may do that. Managing the network is
+      // not enough, and the `coordinator` role needs both.
+      if (!canManageOrganization(viewer, org.id)) throw new Forbidden();
+      if (role === 'coordinator' && !(await mayManageNetwork(tx, viewer, network))) throw new Forbidden();
     }
     await checkPeriod(tx, { networkId: network.id, organizationId: org.id, since: since!, until }, { since: 'since', until: 'until' });
     const id = newId();
@@ -233,6 +249,14 @@ export async function addNetworkMembership(
       if (isUniqueViolation(err)) throw new ValidationFailed([{ field: 'since', messageId: 'networks.validation.duplicate' }]);
       throw err;
     }
+    // Logged for the member organization, whose admins see their organization join a network.
+    await recordAudit(tx, viewer, {
+      organizationId: org.id,
+      action: 'network.membership_added',
+      subjectType: 'network',
+      subjectId: network.id,
+      details: { membership: id, network: network.slug, role: role!, since: since!, until },
+    });
     return { id };
   });
 }
@@ -240,6 +264,7 @@ export async function addNetworkMembership(
 /**
  * Ends a membership: sets its last day (inclusive, date-only `YYYY-MM-DD`); a later call corrects it.
  * Who may: those who may manage the network, and admins/coordinators of the member organization.
+ * Writes `network.membership_ended` to the member organization's audit log.
  * @throws {SignInRequired}; {NotFound} unknown membership (or one of an organization the viewer
  *   cannot see and does not manage the network of); {Forbidden}; {ValidationFailed} on `until`
  *   (required, date, before `since`, overlapping a later membership of the same organization).
@@ -275,6 +300,13 @@ export async function endNetworkMembership(
     if (end! < m.since) throw new ValidationFailed([{ field: 'until', messageId: 'networks.validation.until_before_since' }]);
     await checkPeriod(tx, { networkId: m.network_id, organizationId: m.organization_id, since: m.since, until: end, exceptId: m.id }, { since: 'until', until: 'until' });
     await tx.updateTable('network_memberships').set({ until: end }).where('id', '=', m.id).execute();
+    await recordAudit(tx, viewer, {
+      organizationId: m.organization_id,
+      action: 'network.membership_ended',
+      subjectType: 'network',
+      subjectId: m.network_id,
+      details: { membership: m.id, until: end!, previousUntil: m.until },
+    });
     return { id: m.id, until: end! };
   });
 }

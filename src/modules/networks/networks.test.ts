@@ -2,7 +2,7 @@ import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES, createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { makeNetwork, makeNetworkMembership, makeOrganization } from '../../../test/helpers/factories.ts';
-import { createSession, createUser, loadViewer, setOrganizationRole } from '../accounts/accounts.service.ts';
+import { createSession, createUser, loadViewer, setNetworkRole, setOrganizationRole } from '../accounts/accounts.service.ts';
 import { Forbidden, NotFound, SignInRequired, ValidationFailed } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { addNetworkMembership, createNetwork, endNetworkMembership, updateNetwork } from './networks.service.ts';
@@ -56,6 +56,11 @@ for (const engine of ENGINES) {
         );
         const again = await createNetwork(db.db, v, { name: 'Automobilarbeiter International', sector: 'automotive' });
         assert.equal(again.slug, 'automobilarbeiter-international-2');
+        const audit = await db.db.selectFrom('audit_events').select(['action', 'actor_user_id', 'organization_id', 'subject_id']).orderBy('at').orderBy('id').execute();
+        assert.deepEqual(audit.map((a) => ({ ...a })), [
+          { action: 'network.created', actor_user_id: v.userId, organization_id: null, subject_id: id },
+          { action: 'network.created', actor_user_id: v.userId, organization_id: null, subject_id: again.id },
+        ]);
       });
 
       test('anonymous creation needs a sign-in; trusted callers may create without a viewer', async () => {
@@ -175,16 +180,36 @@ for (const engine of ENGINES) {
         assert.equal(row.organization_id, org.id);
       });
 
-      test('the network creator and coordinators manage every membership', async () => {
+      test('network managers add only organizations they lead: joining needs the joining organization’s consent', async () => {
         const creator = await viewerFor(db);
         const net = await createNetwork(db.db, creator, { name: 'Textile workers', sector: 'textile' });
         const bd = await makeOrganization(db.db, { country: 'BD' });
         const tr = await makeOrganization(db.db, { country: 'TR' });
-        await addNetworkMembership(db.db, creator, net.slug, { organization: bd.slug, role: 'coordinator', since: '2024-05-01' });
+        // The creator manages the network but leads neither organization.
+        await assert.rejects(addNetworkMembership(db.db, creator, net.slug, { organization: bd.slug, since: '2024-05-01' }), Forbidden);
         const bdAdmin = await viewerFor(db, { roles: [[bd.id, 'admin']] });
-        const m = await addNetworkMembership(db.db, bdAdmin, net.slug, { organization: tr.slug, role: 'coordinator', since: '2024-06-01' });
+        await assert.rejects(addNetworkMembership(db.db, bdAdmin, net.slug, { organization: bd.slug, role: 'coordinator', since: '2024-05-01' }), Forbidden, 'the coordinator role needs the network');
+        const both = await viewerFor(db, { roles: [[bd.id, 'admin']] });
+        await db.db.updateTable('networks').set({ created_by: both.userId }).where('id', '=', net.id).execute();
+        await addNetworkMembership(db.db, both, net.slug, { organization: bd.slug, role: 'coordinator', since: '2024-05-01' });
+        // bd's admin now manages the network through bd's coordinator membership, yet still cannot enrol tr.
+        await assert.rejects(addNetworkMembership(db.db, bdAdmin, net.slug, { organization: tr.slug, since: '2024-06-01' }), Forbidden);
+        const trAdmin = await viewerFor(db, { roles: [[tr.id, 'admin']] });
+        const m = await addNetworkMembership(db.db, trAdmin, net.slug, { organization: tr.slug, since: '2024-06-01' });
+        // Network managers end any membership.
         const ended = await endNetworkMembership(db.db, bdAdmin, m.id, '2024-12-31');
         assert.deepEqual(ended, { id: m.id, until: '2024-12-31' });
+      });
+
+      test('an account with the network role coordinator manages the network', async () => {
+        const net = await makeNetwork(db.db);
+        const person = await viewerFor(db);
+        const org = await makeOrganization(db.db);
+        const m = await makeNetworkMembership(db.db, net.slug, org.slug, { since: '2024-01-01' });
+        await assert.rejects(endNetworkMembership(db.db, person, m.id, '2024-12-31'), Forbidden);
+        await setNetworkRole(db.db, net.id, person.userId, 'coordinator');
+        const again = (await loadViewer(db.db, await createSession(db.db, person.userId)))!;
+        assert.deepEqual(await endNetworkMembership(db.db, again, m.id, '2024-12-31'), { id: m.id, until: '2024-12-31' });
       });
 
       test('a members-only organization cannot be named by someone who cannot see it', async () => {

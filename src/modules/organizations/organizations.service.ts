@@ -9,6 +9,7 @@ import { nowInstant } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
 import { setOrganizationRole } from '../accounts/accounts.service.ts';
 import { findOrganizationRow } from './organizations.repo.ts';
+import { changedFields, recordAudit } from '../audit/audit.service.ts';
 
 export const ORGANIZATION_KINDS = ['party', 'union', 'self_organization', 'women', 'youth', 'refugee_group', 'ngo', 'other'] as const;
 export const VISIBILITIES = ['public', 'network', 'members', 'private'] as const;
@@ -123,10 +124,23 @@ export function canManageOrganization(viewer: Viewer | null, organizationId: str
   return role === 'admin' || role === 'coordinator';
 }
 
-async function resolveParent(db: Db, viewer: Viewer | null, slug: string | null, selfId?: string): Promise<string | null> {
+/**
+ * The parent organization's id for `slug`. Placing an organization inside another needs the
+ * consent of the parent: its admins or coordinators (or an instance admin, or a trusted caller);
+ * keeping the current parent needs nothing.
+ */
+async function resolveParent(
+  db: Db,
+  viewer: Viewer | null,
+  slug: string | null,
+  o: { selfId?: string; currentParentId?: string | null; trusted?: boolean } = {},
+): Promise<string | null> {
   if (!slug) return null;
   const parent = await findOrganizationRow(db, viewer, slug);
   if (!parent) throw new ValidationFailed([{ field: 'parent', messageId: 'validation.parent_unknown' }]);
+  if (!o.trusted && parent.id !== o.currentParentId && !canManageOrganization(viewer, parent.id))
+    throw new ValidationFailed([{ field: 'parent', messageId: 'validation.parent_not_yours' }]);
+  const selfId = o.selfId;
   if (selfId) {
     // Refuse cycles: walk up from the new parent.
     let cursor: string | null = parent.id;
@@ -150,7 +164,8 @@ async function writeLanguages(db: Db, organizationId: string, languages: string[
 }
 
 /**
- * Creates an organization; a signed-in creator becomes its admin. Pass `viewer: null` only from
+ * Creates an organization; a signed-in creator becomes its admin. Writes `organization.created`
+ * to the audit log in the same transaction (actor null for trusted callers). Pass `viewer: null` only from
  * trusted callers (CLI importers, the demo builder).
  * @returns id and slug.
  * @throws {ValidationFailed} bad fields; {SignInRequired} when `requireViewer` and no viewer.
@@ -164,7 +179,7 @@ export async function createOrganization(
   if (!viewer && !o.trusted) throw new SignInRequired();
   const v = validateOrganization(input);
   return retryOnSlugConflict(() => inTransaction(db, async (tx) => {
-    const parentId = await resolveParent(tx, viewer, v.parent);
+    const parentId = await resolveParent(tx, viewer, v.parent, { trusted: o.trusted });
     const id = newId();
     const slug = await uniqueSlug(tx, 'organizations', v.slug ?? slugify(v.name));
     const now = nowInstant();
@@ -191,12 +206,25 @@ export async function createOrganization(
       .execute();
     await writeLanguages(tx, id, v.languages);
     if (viewer) await setOrganizationRole(tx, id, viewer.userId, 'admin');
+    await recordAudit(tx, viewer, { organizationId: id, action: 'organization.created', subjectType: 'organization', subjectId: id, details: { slug } });
     return { id, slug };
   }));
 }
 
+/** An organization row's editable values under their API field names (for the audit log's `fields`). */
+function auditedFields(r: {
+  slug: string; name: string; kind: string; country: string; city: string | null; website: string | null; contact_email: string | null;
+  description: string | null; description_lang: string; visibility: string; parent_id: string | null;
+}): Record<string, unknown> {
+  return {
+    name: r.name, slug: r.slug, kind: r.kind, country: r.country, city: r.city, website: r.website, contactEmail: r.contact_email,
+    description: r.description, descriptionLang: r.description_lang, visibility: r.visibility, parent: r.parent_id,
+  };
+}
+
 /**
- * Updates an organization found by slug.
+ * Updates an organization found by slug. Writes `organization.updated` to the audit log with the
+ * names of the changed fields (nothing when no field changed), in the same transaction.
  * @throws {NotFound} unknown or invisible; {Forbidden} not an admin/coordinator; {ValidationFailed}.
  */
 export async function updateOrganization(db: Db, viewer: Viewer | null, slug: string, input: OrganizationInput): Promise<{ id: string; slug: string }> {
@@ -206,8 +234,18 @@ export async function updateOrganization(db: Db, viewer: Viewer | null, slug: st
     const row = await findOrganizationRow(tx, viewer, slug);
     if (!row) throw new NotFound();
     if (!canManageOrganization(viewer, row.id)) throw new Forbidden();
-    const parentId = await resolveParent(tx, viewer, v.parent, row.id);
+    const parentId = await resolveParent(tx, viewer, v.parent, { selfId: row.id, currentParentId: row.parent_id });
     const newSlug = v.slug && v.slug !== row.slug ? await uniqueSlug(tx, 'organizations', v.slug, row.id) : row.slug;
+    const oldLanguages = await tx
+      .selectFrom('organization_languages')
+      .select('language')
+      .where('organization_id', '=', row.id)
+      .orderBy('position')
+      .execute();
+    const fields = changedFields(
+      { ...auditedFields(row), languages: oldLanguages.map((l) => l.language) },
+      { ...auditedFields({ ...row, slug: newSlug, name: v.name, kind: v.kind, country: v.country, city: v.city, website: v.website, contact_email: v.contactEmail, description: v.description, description_lang: v.descriptionLang, visibility: v.visibility, parent_id: parentId }), languages: v.languages },
+    );
     await tx
       .updateTable('organizations')
       .set({
@@ -228,6 +266,8 @@ export async function updateOrganization(db: Db, viewer: Viewer | null, slug: st
       .where('id', '=', row.id)
       .execute();
     await writeLanguages(tx, row.id, v.languages);
+    if (fields.length)
+      await recordAudit(tx, viewer, { organizationId: row.id, action: 'organization.updated', subjectType: 'organization', subjectId: row.id, details: { fields } });
     return { id: row.id, slug: newSlug };
   });
 }

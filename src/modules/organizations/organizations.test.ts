@@ -151,6 +151,19 @@ for (const engine of ENGINES) {
         await updateOrganization(db(), admin, c.slug, { ...valid, name: 'Local', parent: other.slug });
         assert.equal((await db().selectFrom('organizations').select('parent_id').where('id', '=', c.id).executeTakeFirstOrThrow()).parent_id, other.id);
       });
+      test('placing an organization inside another needs a role that manages the parent; keeping the parent needs none', async () => {
+        const federation = await makeOrganization(db(), { name: 'Federation' });
+        const me = await loginAs(t);
+        const viewer = await viewerOf(me.cookie);
+        assert.deepEqual(await rejectedFields(createOrganization(db(), viewer, { ...valid, name: 'Squatter', parent: federation.slug })), [['parent', 'validation.parent_not_yours']]);
+        const coordinator = await loginAs(t, { roles: [[federation.id, 'coordinator']] });
+        const local = await createOrganization(db(), await viewerOf(coordinator.cookie), { ...valid, name: 'Local branch', parent: federation.slug });
+        // The local's own admin (no role in the federation) may edit it and keep the parent.
+        const localAdmin = await loginAs(t, { roles: [[local.id, 'admin']] });
+        await updateOrganization(db(), await viewerOf(localAdmin.cookie), local.slug, { ...valid, name: 'Local branch', city: 'Essen', parent: federation.slug });
+        const row = await db().selectFrom('organizations').select(['city', 'parent_id']).where('id', '=', local.id).executeTakeFirstOrThrow();
+        assert.deepEqual({ ...row }, { city: 'Essen', parent_id: federation.id });
+      });
     });
 
     describe('page form', () => {
@@ -190,6 +203,10 @@ for (const engine of ENGINES) {
         assert.deepEqual(langs, [{ language: 'tr', position: 0 }, { language: 'ku', position: 1 }]);
         const members = await db().selectFrom('organization_members').select(['user_id', 'role']).where('organization_id', '=', row.id).execute();
         assert.deepEqual(members, [{ user_id: me.userId, role: 'admin' }]);
+        const audit = await db().selectFrom('audit_events').select(['action', 'actor_user_id', 'organization_id', 'subject_id', 'details']).execute();
+        assert.deepEqual(audit.map((a) => ({ ...a })), [
+          { action: 'organization.created', actor_user_id: me.userId, organization_id: row.id, subject_id: row.id, details: '{"slug":"maden-is-sendikasi"}' },
+        ]);
       });
 
       test('the creator then sees the new page with an edit link', async () => {
@@ -542,6 +559,12 @@ for (const engine of ENGINES) {
         assert.equal(page.headers.location, '/organizations/ig-bergbau');
         const row = await db().selectFrom('organizations').select(['name', 'slug', 'city']).where('id', '=', org.id).executeTakeFirstOrThrow();
         assert.deepEqual(row, { name: 'IG Bergbau', slug: 'ig-bergbau', city: 'Bochum' });
+        // Each edit is in the organization's audit log with the names of the fields it changed.
+        const audit = await db().selectFrom('audit_events').select(['action', 'organization_id', 'details']).where('action', '=', 'organization.updated').orderBy('at').orderBy('id').execute();
+        assert.deepEqual(audit.map((a) => [a.action, a.organization_id, JSON.parse(a.details)]), [
+          ['organization.updated', org.id, { fields: ['name', 'city'] }],
+          ['organization.updated', org.id, { fields: ['name', 'slug'] }],
+        ]);
       });
 
       test('an instance administrator may edit', async () => {

@@ -10,6 +10,7 @@ import { searchKey, slugify } from '../../lib/text.ts';
 import { retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
 import { findStruggleRow } from './struggles.repo.ts';
 import { visibleWhere } from '../../db/visibility.ts';
+import { changedFields, recordAudit } from '../audit/audit.service.ts';
 
 export const STRUGGLE_KINDS = ['strike', 'protest', 'occupation', 'boycott', 'campaign', 'legal'] as const;
 export const STRUGGLE_STATUSES = ['ongoing', 'won', 'lost', 'ended', 'suspended'] as const;
@@ -126,8 +127,29 @@ export function validateStruggle(input: StruggleInput): StruggleValues {
 export function canEditStruggle(viewer: Viewer | null, row: { organization_id: string | null; created_by: string | null }): boolean {
   if (!viewer) return false;
   if (viewer.isAdmin || (row.created_by !== null && row.created_by === viewer.userId)) return true;
-  const role = row.organization_id ? viewer.roles.get(row.organization_id) : undefined;
+  return row.organization_id !== null && canPublishFor(viewer, row.organization_id);
+}
+
+/**
+ * True when the viewer may publish in the name of an organization — as the publishing owner of a
+ * struggle or by naming it as initiator or supporter: its admins, coordinators and members
+ * (not `viewer`, which is read-only), and instance admins.
+ */
+export function canPublishFor(viewer: Viewer | null, organizationId: string): boolean {
+  if (!viewer) return false;
+  if (viewer.isAdmin) return true;
+  const role = viewer.roles.get(organizationId);
   return role === 'admin' || role === 'coordinator' || role === 'member';
+}
+
+/**
+ * Naming an organization as initiator or supporter puts the struggle on its page, so it needs a
+ * publishing role in it; links that already exist may stay whoever edits.
+ * @throws {ValidationFailed} on `field` listing the organizations the viewer may not name.
+ */
+function checkNamedOrganizations(viewer: Viewer, named: Map<string, string>, field: string, existing: ReadonlySet<string>): void {
+  const refused = [...named].filter(([, id]) => !existing.has(id) && !canPublishFor(viewer, id)).map(([slug]) => slug);
+  if (refused.length) throw new ValidationFailed([{ field, messageId: 'validation.organization_not_yours', values: { slugs: refused.join(', ') } }]);
 }
 
 /** Resolves organization slugs to ids (visible to the viewer; trusted callers see all). */
@@ -185,8 +207,42 @@ function columns(v: StruggleValues) {
 }
 
 /**
+ * A struggle's stored values under their API field names, with linked organizations as sorted id
+ * lists and sources in order: the "before" and "after" of the audit log's changed `fields`.
+ */
+async function auditSnapshot(db: Db, struggleId: string): Promise<Record<string, unknown>> {
+  const row = await db.selectFrom('struggles').selectAll().where('id', '=', struggleId).executeTakeFirstOrThrow();
+  const links = await db.selectFrom('struggle_organizations').select(['organization_id', 'role']).where('struggle_id', '=', struggleId).execute();
+  const sources = await db.selectFrom('struggle_sources').select('url').where('struggle_id', '=', struggleId).orderBy('position').execute();
+  const ids = (role: string) => links.filter((l) => l.role === role).map((l) => l.organization_id).sort();
+  return {
+    title: row.title,
+    slug: row.slug,
+    kind: row.kind,
+    sector: row.sector,
+    country: row.country,
+    locality: row.locality,
+    employer: row.employer,
+    participants: row.participants === null ? null : Number(row.participants),
+    demands: row.demands,
+    startDate: row.start_date,
+    endDate: row.end_date,
+    status: row.status,
+    visibility: row.visibility,
+    lang: row.lang,
+    organization: row.organization_id,
+    initiators: ids('initiator'),
+    supporters: ids('supporter'),
+    sources: sources.map((r) => r.url),
+  };
+}
+
+/**
  * Creates a struggle, or — with `externalRef` — updates the one imported earlier under that key
  * (idempotent re-import). The publishing organization must be one the viewer belongs to.
+ * Writes `struggle.created` (or, for a re-import that changed something, `struggle.updated` with
+ * the changed field names) to the audit log of the publishing organization (null for imported
+ * public data), in the same transaction.
  * @returns id, slug and whether it was created (false: updated).
  * @throws {SignInRequired}; {ValidationFailed} bad fields or unknown organizations; {Forbidden}
  *   publishing for an organization the viewer is not a member of.
@@ -202,7 +258,11 @@ export async function createStruggle(db: Db, viewer: Viewer | null, input: Strug
       resolveOrganizations(tx, viewer, v.supporters, 'supporters', trusted),
     ]);
     const organizationId = v.organization ? owner.get(v.organization)! : null;
-    if (organizationId && !trusted && !viewer!.isAdmin && !viewer!.roles.has(organizationId)) throw new Forbidden();
+    if (organizationId && !trusted && !canPublishFor(viewer, organizationId)) throw new Forbidden();
+    if (!trusted) {
+      checkNamedOrganizations(viewer!, initiators, 'initiators', new Set());
+      checkNamedOrganizations(viewer!, supporters, 'supporters', new Set());
+    }
     const now = nowInstant();
     const ids = {
       initiators: [...initiators.values(), ...(o.initiatorIds ?? [])],
@@ -211,8 +271,12 @@ export async function createStruggle(db: Db, viewer: Viewer | null, input: Strug
     if (o.externalRef) {
       const existing = await tx.selectFrom('struggles').select(['id', 'slug']).where('external_ref', '=', o.externalRef).executeTakeFirst();
       if (existing) {
+        const before = await auditSnapshot(tx, existing.id);
         await tx.updateTable('struggles').set({ ...columns(v), organization_id: organizationId, updated_at: now }).where('id', '=', existing.id).execute();
         await writeLinks(tx, existing.id, v, ids);
+        const fields = changedFields(before, await auditSnapshot(tx, existing.id));
+        if (fields.length)
+          await recordAudit(tx, viewer, { organizationId, action: 'struggle.updated', subjectType: 'struggle', subjectId: existing.id, details: { fields } });
         return { ...existing, created: false };
       }
     }
@@ -232,12 +296,15 @@ export async function createStruggle(db: Db, viewer: Viewer | null, input: Strug
       })
       .execute();
     await writeLinks(tx, id, v, ids);
+    await recordAudit(tx, viewer, { organizationId, action: 'struggle.created', subjectType: 'struggle', subjectId: id, details: { slug } });
     return { id, slug, created: true };
   }));
 }
 
 /**
- * Replaces a struggle's fields, organizations and sources.
+ * Replaces a struggle's fields, organizations and sources. Writes `struggle.updated` with the
+ * changed field names (nothing when none changed) to the publishing organization's audit log — to
+ * both organizations' logs when the struggle moves — in the same transaction.
  * @throws {NotFound} unknown or invisible; {Forbidden} not allowed to edit; {ValidationFailed}.
  */
 export async function updateStruggle(db: Db, viewer: Viewer | null, slug: string, input: StruggleInput): Promise<{ id: string; slug: string }> {
@@ -253,14 +320,26 @@ export async function updateStruggle(db: Db, viewer: Viewer | null, slug: string
       resolveOrganizations(tx, viewer, v.supporters, 'supporters', false),
     ]);
     const organizationId = v.organization ? owner.get(v.organization)! : null;
-    if (organizationId && organizationId !== row.organization_id && !viewer.isAdmin && !viewer.roles.has(organizationId)) throw new Forbidden();
+    if (organizationId && organizationId !== row.organization_id && !canPublishFor(viewer, organizationId)) throw new Forbidden();
+    const linked = await tx.selectFrom('struggle_organizations').select('organization_id').where('struggle_id', '=', row.id).execute();
+    const existing = new Set(linked.map((l) => l.organization_id));
+    checkNamedOrganizations(viewer, initiators, 'initiators', existing);
+    checkNamedOrganizations(viewer, supporters, 'supporters', existing);
     const newSlug = v.slug && v.slug !== row.slug ? await uniqueSlug(tx, 'struggles', v.slug, row.id) : row.slug;
+    const before = await auditSnapshot(tx, row.id);
     await tx
       .updateTable('struggles')
       .set({ ...columns(v), slug: newSlug, organization_id: organizationId, updated_at: nowInstant() })
       .where('id', '=', row.id)
       .execute();
     await writeLinks(tx, row.id, v, { initiators: [...initiators.values()], supporters: [...supporters.values()] });
+    const fields = changedFields(before, await auditSnapshot(tx, row.id));
+    if (fields.length) {
+      // Logged for the (new) publishing organization; a move between organizations is logged for both.
+      const owners = [...new Set([organizationId, row.organization_id])];
+      for (const owner of owners)
+        await recordAudit(tx, viewer, { organizationId: owner, action: 'struggle.updated', subjectType: 'struggle', subjectId: row.id, details: { fields } });
+    }
     return { id: row.id, slug: newSlug };
   });
 }
@@ -273,7 +352,8 @@ export interface StruggleUpdateInput {
 }
 
 /**
- * Adds a dated entry to a struggle's timeline (date-only; may be in the past).
+ * Adds a dated entry to a struggle's timeline (date-only; may be in the past). Writes
+ * `struggle.update_added` to the publishing organization's audit log in the same transaction.
  * @throws {NotFound}; {Forbidden}; {ValidationFailed} for `date`, `body`, `lang`.
  */
 export async function addStruggleUpdate(db: Db, viewer: Viewer | null, slug: string, input: StruggleUpdateInput, o: { trusted?: boolean } = {}): Promise<{ id: string }> {
@@ -294,6 +374,13 @@ export async function addStruggleUpdate(db: Db, viewer: Viewer | null, slug: str
       .insertInto('struggle_updates')
       .values({ id, struggle_id: row.id, date: date!, body: body!, lang: lang!, created_by: viewer?.userId ?? null, created_at: nowInstant() })
       .execute();
+    await recordAudit(tx, viewer, {
+      organizationId: row.organization_id,
+      action: 'struggle.update_added',
+      subjectType: 'struggle',
+      subjectId: row.id,
+      details: { update: id, date: date! },
+    });
     await tx.updateTable('struggles').set({ updated_at: nowInstant() }).where('id', '=', row.id).execute();
     return { id };
   });

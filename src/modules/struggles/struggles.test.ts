@@ -6,7 +6,7 @@ import { useTestApp, loginAs, formSession, form, cookiesFrom, type TestApp } fro
 import { makeOrganization, makeStruggle } from '../../../test/helpers/factories.ts';
 import { ValidationFailed } from '../../http/errors.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
-import { createStruggle, validateStruggle, type StruggleInput } from './struggles.service.ts';
+import { createStruggle, updateStruggle, validateStruggle, type StruggleInput } from './struggles.service.ts';
 
 /** The `[field, messageId]` pairs of the ValidationFailed that `fn` throws (sync or async). */
 async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
@@ -109,6 +109,25 @@ for (const engine of ENGINES) {
         assert.equal(await count('struggles'), 0);
       });
 
+      test('naming an organization as initiator or supporter needs a publishing role in it; existing links may stay', async () => {
+        const mine = await makeOrganization(db(), { name: 'Our Union' });
+        const theirs = await makeOrganization(db(), { name: 'Their Union' });
+        const me = await loginAs(t, { roles: [[mine.id, 'member']] });
+        const viewer = (await loadViewer(db(), me.cookie.slice(4)))!;
+        assert.deepEqual(await fieldErrors(() => createStruggle(db(), viewer, { ...valid, initiators: [mine.slug], supporters: [theirs.slug] })), [['supporters', 'validation.organization_not_yours']]);
+        assert.equal(await count('struggles'), 0);
+        const reader = await loginAs(t, { roles: [[mine.id, 'viewer']] });
+        const readOnly = (await loadViewer(db(), reader.cookie.slice(4)))!;
+        assert.deepEqual(await fieldErrors(() => createStruggle(db(), readOnly, { ...valid, initiators: [mine.slug] })), [['initiators', 'validation.organization_not_yours']]);
+        // A link made by the other organization's own member survives an edit by someone outside it.
+        const theirMember = await loginAs(t, { roles: [[theirs.id, 'member'], [mine.id, 'member']] });
+        const both = (await loadViewer(db(), theirMember.cookie.slice(4)))!;
+        const s = await createStruggle(db(), both, { ...valid, organization: mine.slug, initiators: [mine.slug], supporters: [theirs.slug] });
+        await updateStruggle(db(), viewer, s.slug, { ...valid, title: 'Renamed strike', organization: mine.slug, initiators: [mine.slug], supporters: [theirs.slug] });
+        const links = await db().selectFrom('struggle_organizations').select(['organization_id', 'role']).where('struggle_id', '=', s.id).orderBy('role').execute();
+        assert.deepEqual(links.map((l) => [l.organization_id, l.role]), [[mine.id, 'initiator'], [theirs.id, 'supporter']]);
+      });
+
       test('API: 400 naming the field for unknown initiators, negative or fractional participants', async () => {
         const me = await loginAs(t);
         const cases: [Record<string, unknown>, string, string][] = [
@@ -164,6 +183,9 @@ for (const engine of ENGINES) {
         assert.equal(out.status, 'ongoing');
         assert.equal(out.endDate, null);
         assert.equal(await count('struggles'), 1);
+        // The creation is in the organization's audit log, written with the struggle; the refused attempt left nothing.
+        const audit = await db().selectFrom('audit_events').select(['action', 'actor_user_id', 'organization_id', 'subject_id']).where('action', 'like', 'struggle.%').execute();
+        assert.deepEqual(audit.map((a) => ({ ...a })), [{ action: 'struggle.created', actor_user_id: member.userId, organization_id: org.id, subject_id: out.id }]);
       });
     });
 
