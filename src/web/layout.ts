@@ -41,9 +41,27 @@ function account(ctx: PageContext): VNode {
   }
   return html`<form method="post" action="/sign-out" class="inline">
     ${csrfField(ctx)}
-    <span class="who"><${U}>${ctx.viewer.displayName}<//></span>
+    <a class="who" href="/account" aria-current=${ctx.path === '/account' ? 'page' : undefined}><${U}>${ctx.viewer.displayName}<//></a>
+    <a href="/account/security" aria-current=${ctx.path === '/account/security' ? 'page' : undefined}>${t('security.nav.link')}</a>
     <button type="submit" class="link">${t('nav.sign_out')}</button>
   </form>`;
+}
+
+/**
+ * A signed-in admin of an organization that requires a second factor gets only the member role
+ * until the session proves one (`loadViewer`). Say so, with the way out: set a second factor up,
+ * or — when the account has one but this session did not use it — sign in again.
+ */
+function heldBackNotice(ctx: PageContext): VNode | null {
+  const v = ctx.viewer;
+  if (!v || v.heldBackRoles.size === 0) return null;
+  const { t } = ctx.tr;
+  const count = v.heldBackRoles.size;
+  return html`<p class="held-back" role="status">
+    ${v.hasSecondFactor
+      ? html`${t('security.held_back.header_sign_in_again', { count })} <a href=${`/sign-in?next=${encodeURIComponent(ctx.url)}`}>${t('security.held_back.sign_in_link')}</a>`
+      : html`${t('security.held_back.header_set_up', { count })} <a href="/account/security">${t('security.held_back.set_up_link')}</a>`}
+  </p>`;
 }
 
 function languageSwitch(ctx: PageContext): VNode {
@@ -82,6 +100,7 @@ export function renderPage(ctx: PageContext, opts: { title: string; children: Co
         <a class="brand" href="/">${t('app.name')}</a>
         ${nav(ctx)}
         <div class="tools">${languageSwitch(ctx)} ${account(ctx)}</div>
+        ${heldBackNotice(ctx)}
       </header>
       <main id="main">
         ${ctx.flash ? html`<p class="flash" role="status">${ctx.flash}</p>` : null}

@@ -1,10 +1,11 @@
 import fp from 'fastify-plugin';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../../http/request-context.ts';
 import { NotFound, formFieldErrors } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost, safeLocalPath } from '../../web/reply.ts';
 import { authenticate, countUsers, createSession, createUser, deleteSession } from './accounts.service.ts';
+import { limitPendingSession, needsSecondFactor, secondFactorsOf } from './second-factor.service.ts';
 import { setupView, signInView } from './accounts.views.ts';
 
 declare module 'fastify' {
@@ -38,8 +39,17 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
       return run;
     };
 
-    const startSession = async (reply: FastifyReply, userId: string) => {
-      const token = await createSession(app.db, userId);
+    /**
+     * Starts a session for `userId` and sets its cookie. A session the browser had before (another
+     * account, or the same one signing in again) ends: one browser, one session. With
+     * `pendingSecondFactor` the session only opens the second step of the sign-in, for ten minutes.
+     */
+    const startSession = async (request: FastifyRequest, reply: FastifyReply, userId: string, o: { pendingSecondFactor?: boolean } = {}) => {
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) await deleteSession(app.db, previous);
+      const userAgent = request.headers['user-agent'];
+      const token = await createSession(app.db, userId, { userAgent, pendingSecondFactor: o.pendingSecondFactor });
+      if (o.pendingSecondFactor) await limitPendingSession(app.db, token);
       reply.setCookie(SESSION_COOKIE, token, {
         path: '/',
         httpOnly: true,
@@ -65,7 +75,13 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
         if (!userId) {
           return sendPage(request, reply, request.tr.t('accounts.sign_in.title'), (ctx) => signInView(ctx, { email, next, failed: true }), 422);
         }
-        await startSession(reply, userId);
+        // RFC 6238 / WebAuthn second step: an account with TOTP or a passkey gets a pending session
+        // that loadViewer treats as anonymous until /sign-in/second-factor completes it.
+        if (needsSecondFactor(await secondFactorsOf(app.db, userId))) {
+          await startSession(request, reply, userId, { pendingSecondFactor: true });
+          return reply.redirect(`/sign-in/second-factor?next=${encodeURIComponent(next)}`, 303);
+        }
+        await startSession(request, reply, userId);
         return redirectAfterPost(reply, next);
       },
     );
@@ -95,7 +111,7 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
             locale: request.tr.locale,
             isAdmin: true,
           });
-          await startSession(reply, userId);
+          await startSession(request, reply, userId);
           return redirectAfterPost(reply, '/');
         } catch (err) {
           const errors = formFieldErrors(err);
