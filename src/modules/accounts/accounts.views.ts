@@ -15,7 +15,9 @@ export function signInView(ctx: PageContext, o: { email: string; next: string; f
       ${field(ctx, none, { name: 'email', label: 'accounts.fields.email', type: 'email', value: o.email, required: true, autocomplete: 'username' })}
       ${field(ctx, none, { name: 'password', label: 'accounts.fields.password', type: 'password', required: true, autocomplete: 'current-password' })}
       <button type="submit">${t('accounts.sign_in.submit')}</button>
-    </form>`;
+    </form>
+    <p><a href="/password-reset">${t('accounts.sign_in.forgot')}</a></p>
+    <p class="hint">${t('accounts.sign_in.by_invitation')}</p>`;
 }
 
 /** First-run form for the instance's first administrator. */

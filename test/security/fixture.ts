@@ -1,0 +1,379 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../src/db/client.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { cookiesFrom } from '../helpers/app.ts';
+import { createSession, createUser, setOrganizationRole } from '../../src/modules/accounts/accounts.service.ts';
+import { addStruggleUpdate } from '../../src/modules/struggles/struggles.service.ts';
+import { makeNetwork, makeNetworkMembership, makeOrganization, makeStruggle } from '../helpers/factories.ts';
+
+/**
+ * The world the security tests run in, and an oracle that says — independently of
+ * `src/db/visibility.ts` — who may see which of its records.
+ *
+ * Organization "A" is the one every actor except `adminB`, `peerAdmin` and the outsiders has a
+ * role in. Its "family" (A itself, AN, AM, AP, A3) carries the same roles, so an actor is e.g.
+ * `member` of all five: AN/AM/AP are A's non-public variants (network / members / private), A3 is
+ * a public organization A's people manage (the one that joins networks in write tests).
+ * Network N is coordinated by A; AP and C are members too. B is unrelated to A; C shares N with A.
+ * Every record carries a marker string in its name, title or text, and in lower case in its slug,
+ * so a leak is a (case-insensitive) substring of a response.
+ */
+
+export type Visibility = 'public' | 'network' | 'members' | 'private';
+export type Role = 'viewer' | 'member' | 'coordinator' | 'admin';
+export type OrgKey = 'A' | 'AN' | 'AM' | 'AP' | 'A3' | 'B' | 'C';
+export type Actor = 'anonymous' | 'noMembership' | 'viewer' | 'member' | 'coordinator' | 'admin' | 'adminB' | 'peerAdmin';
+
+/** In the order the matrix prints them. `peerAdmin` (admin of C, a network peer of A) is extra. */
+export const ACTORS: readonly Actor[] = ['anonymous', 'noMembership', 'viewer', 'member', 'coordinator', 'admin', 'adminB', 'peerAdmin'];
+
+export const A_FAMILY: readonly OrgKey[] = ['A', 'AN', 'AM', 'AP', 'A3'];
+
+export interface OrgSpec {
+  key: OrgKey;
+  slug: string;
+  name: string;
+  marker: string;
+  visibility: Visibility;
+  parent?: string;
+  country: string;
+}
+
+export const ORGS: Record<OrgKey, OrgSpec> = {
+  A: { key: 'A', slug: 'org-zmkalpha', name: 'Alpha Union ZMKALPHA', marker: 'ZMKALPHA', visibility: 'public', country: 'DE' },
+  AN: { key: 'AN', slug: 'org-zmknetorg', name: 'Alpha network section ZMKNETORG', marker: 'ZMKNETORG', visibility: 'network', parent: 'org-zmkalpha', country: 'DE' },
+  AM: { key: 'AM', slug: 'org-zmkmemorg', name: 'Alpha members circle ZMKMEMORG', marker: 'ZMKMEMORG', visibility: 'members', parent: 'org-zmkalpha', country: 'DE' },
+  AP: { key: 'AP', slug: 'org-zmkprivorg', name: 'Alpha legal aid ZMKPRIVORG', marker: 'ZMKPRIVORG', visibility: 'private', parent: 'org-zmkalpha', country: 'DE' },
+  A3: { key: 'A3', slug: 'org-zmkthirdorg', name: 'Alpha youth ZMKTHIRDORG', marker: 'ZMKTHIRDORG', visibility: 'public', country: 'DE' },
+  B: { key: 'B', slug: 'org-zmkbravo', name: 'Bravo Collective ZMKBRAVO', marker: 'ZMKBRAVO', visibility: 'public', country: 'FR' },
+  C: { key: 'C', slug: 'org-zmkcharlie', name: 'Charlie Federation ZMKCHARLIE', marker: 'ZMKCHARLIE', visibility: 'public', country: 'IT' },
+};
+
+export type StruggleKey = 'SPUB' | 'SNET' | 'SMEM' | 'SPRIV';
+export interface StruggleSpec {
+  key: StruggleKey;
+  slug: string;
+  title: string;
+  marker: string;
+  updateMarker: string;
+  visibility: Visibility;
+  owner: OrgKey;
+  country: string;
+}
+
+export const STRUGGLES: Record<StruggleKey, StruggleSpec> = {
+  SPUB: { key: 'SPUB', slug: 'strike-zmkstrpublic', title: 'Port strike ZMKSTRPUBLIC', marker: 'ZMKSTRPUBLIC', updateMarker: 'ZMKUPDPUBLIC', visibility: 'public', owner: 'A', country: 'CD' },
+  SNET: { key: 'SNET', slug: 'plan-zmkstrnetwork', title: 'Network planning ZMKSTRNETWORK', marker: 'ZMKSTRNETWORK', updateMarker: 'ZMKUPDNETWORK', visibility: 'network', owner: 'A', country: 'BR' },
+  SMEM: { key: 'SMEM', slug: 'assembly-zmkstrmembers', title: 'Members assembly ZMKSTRMEMBERS', marker: 'ZMKSTRMEMBERS', updateMarker: 'ZMKUPDMEMBERS', visibility: 'members', owner: 'A', country: 'TR' },
+  SPRIV: { key: 'SPRIV', slug: 'case-zmkstrprivate', title: 'Deportation case ZMKSTRPRIVATE', marker: 'ZMKSTRPRIVATE', updateMarker: 'ZMKUPDPRIVATE', visibility: 'private', owner: 'A', country: 'IR' },
+};
+
+export const NETWORK = { slug: 'net-zmknetworkn', name: 'Miners network ZMKNETWORKN', marker: 'ZMKNETWORKN' };
+/** Members of network N (all current, open-ended since 2025-01-01). */
+export const NETWORK_MEMBERS: readonly { org: OrgKey; role: 'coordinator' | 'member' }[] = [
+  { org: 'A', role: 'coordinator' },
+  { org: 'AP', role: 'member' },
+  { org: 'C', role: 'member' },
+];
+
+/** One record with a marker: an organization, a struggle or a struggle update. */
+export interface MarkedRecord {
+  id: string;
+  kind: 'organization' | 'struggle' | 'update' | 'network';
+  visibility: Visibility;
+  owner: OrgKey | null;
+  marker: string;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface ActorSession {
+  actor: Actor;
+  userId: string | null;
+  email: string | null;
+  /** `sid=…` or empty for anonymous. */
+  cookie: string;
+  /** A CSRF token from a page this actor loaded, and the cookie header (session + CSRF secret) to send with it. */
+  csrf: string;
+  formCookie: string;
+}
+
+export interface World {
+  orgIds: Record<OrgKey, string>;
+  struggleIds: Record<StruggleKey, string>;
+  networkId: string;
+  /** Network membership ids by organization. */
+  membershipIds: Partial<Record<OrgKey, string>>;
+  actors: Record<Actor, ActorSession>;
+  records: MarkedRecord[];
+  /** A pending invitation per organization (by A's admin). */
+  invitationIds: Partial<Record<OrgKey, string>>;
+  /** A passkey of the `admin` actor. */
+  passkeyId: string;
+  /** Session references (first 16 hex digits of the session hash) per signed-in actor. */
+  sessionRefs: Partial<Record<Actor, string>>;
+}
+
+/** The actor's role in an organization of the fixture (undefined: none). */
+export function roleOf(actor: Actor, org: OrgKey): Role | undefined {
+  if (A_FAMILY.includes(org) && (actor === 'viewer' || actor === 'member' || actor === 'coordinator' || actor === 'admin')) return actor;
+  if (org === 'B' && actor === 'adminB') return 'admin';
+  if (org === 'C' && actor === 'peerAdmin') return 'admin';
+  return undefined;
+}
+
+/** Organizations that share a current network membership with one of the actor's organizations. */
+export function networkPeersOf(actor: Actor): Set<OrgKey> {
+  const mine = (Object.keys(ORGS) as OrgKey[]).filter((o) => roleOf(actor, o));
+  const inN = NETWORK_MEMBERS.map((m) => m.org);
+  return mine.some((o) => inN.includes(o)) ? new Set(inN) : new Set();
+}
+
+/**
+ * The oracle, written from DESIGN.md / ARCHITECTURE.md rather than from the code: `public` for
+ * everyone; `network` for members of the owner and of organizations sharing a current network
+ * with it; `members` for any role in the owner; `private` for its admins and coordinators.
+ * (No fixture record has a creator, and no actor is an instance administrator.)
+ */
+export function sees(actor: Actor, rec: { visibility: Visibility; owner: OrgKey | null }): boolean {
+  if (rec.visibility === 'public') return true;
+  if (actor === 'anonymous' || rec.owner === null) return false;
+  const role = roleOf(actor, rec.owner);
+  switch (rec.visibility) {
+    case 'network':
+      return role !== undefined || networkPeersOf(actor).has(rec.owner);
+    case 'members':
+      return role !== undefined;
+    case 'private':
+      return role === 'admin' || role === 'coordinator';
+  }
+}
+
+/**
+ * What the actor may be shown at all: what they may see, plus the names of organizations they
+ * hold a role in (a person knows the name of their own organization even when its page is
+ * private to its admins, e.g. in the "published by" choice of the struggle form).
+ */
+export function mayKnow(actor: Actor, rec: MarkedRecord): boolean {
+  if (sees(actor, rec)) return true;
+  return rec.kind === 'organization' && rec.owner !== null && roleOf(actor, rec.owner) !== undefined;
+}
+
+/** Markers in `body` that `actor` may not be shown. */
+export function leakedMarkers(world: World, actor: Actor, body: string, requested: string[] = []): string[] {
+  // What the request itself named (a slug in the URL, echoed in the page's links) is no leak.
+  let text = body.toLowerCase();
+  for (const r of requested) text = text.replaceAll(r.toLowerCase(), '');
+  return world.records.filter((r) => !mayKnow(actor, r) && text.includes(r.marker.toLowerCase())).map((r) => r.marker);
+}
+
+/** True when `body` shows the marker (names, titles, or slugs in links; case-insensitive). */
+export function shows(body: string, marker: string): boolean {
+  return body.toLowerCase().includes(marker.toLowerCase());
+}
+
+/** Builds the fixture: organizations, network, struggles with updates, and one session per actor. */
+export async function seedWorld(t: TestApp): Promise<World> {
+  const db = t.db.db;
+  const orgIds = {} as Record<OrgKey, string>;
+  for (const o of Object.values(ORGS)) {
+    const { id } = await makeOrganization(db, { name: o.name, slug: o.slug, kind: 'union', country: o.country, visibility: o.visibility, parent: o.parent });
+    orgIds[o.key] = id;
+  }
+  const network = await makeNetwork(db, { name: NETWORK.name, slug: NETWORK.slug, sector: 'mining' });
+  const membershipIds: Partial<Record<OrgKey, string>> = {};
+  for (const m of NETWORK_MEMBERS) {
+    const { id } = await makeNetworkMembership(db, NETWORK.slug, ORGS[m.org].slug, { role: m.role, since: '2025-01-01' });
+    membershipIds[m.org] = id;
+  }
+  const struggleIds = {} as Record<StruggleKey, string>;
+  for (const s of Object.values(STRUGGLES)) {
+    const { id } = await makeStruggle(db, {
+      title: s.title,
+      slug: s.slug,
+      country: s.country,
+      visibility: s.visibility,
+      organization: ORGS[s.owner].slug,
+      // The public struggle names the private organization as a supporter: its page must not.
+      ...(s.key === 'SPUB' ? { supporters: [ORGS.AP.slug] } : {}),
+    });
+    struggleIds[s.key] = id;
+    await addStruggleUpdate(db, null, s.slug, { date: '2026-03-02', body: `Update ${s.updateMarker}`, lang: 'en' }, { trusted: true });
+  }
+
+  const actors = {} as Record<Actor, ActorSession>;
+  for (const actor of ACTORS) {
+    let userId: string | null = null;
+    let email: string | null = null;
+    let cookie = '';
+    if (actor !== 'anonymous') {
+      email = `${actor.toLowerCase()}@example.org`;
+      userId = await createUser(db, { email, displayName: `Actor ${actor}`, password: PASSWORD });
+      for (const org of Object.keys(ORGS) as OrgKey[]) {
+        const role = roleOf(actor, org);
+        if (role) await setOrganizationRole(db, orgIds[org], userId, role);
+      }
+      cookie = `sid=${await createSession(db, userId)}`;
+    }
+    // A CSRF token from a page this actor can load (the layout's language form carries one).
+    const res = await t.app.inject({ method: 'GET', url: '/', headers: cookie ? { cookie } : {} });
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+    if (!m) throw new Error(`no CSRF field on / for ${actor} (status ${res.statusCode})`);
+    const formCookie = [cookie, cookiesFrom(res)].filter(Boolean).join('; ');
+    actors[actor] = { actor, userId, email, cookie, csrf: m[1]!, formCookie };
+  }
+
+  // A pending invitation to A and to AP, and a passkey of the admin: records of one organization or
+  // one account that others must not touch.
+  const now = new Date();
+  const invitationIds: Partial<Record<OrgKey, string>> = {};
+  for (const org of ['A', 'AP'] as const) {
+    const id = `0190aaaa-0000-7000-8000-00000000000${org === 'A' ? 1 : 2}`;
+    const email = `invitee-${org.toLowerCase()}@example.org`;
+    await db
+      .insertInto('invitations')
+      .values({
+        id,
+        organization_id: orgIds[org],
+        email,
+        email_key: email,
+        role: 'member',
+        token_hash: createHash('sha256').update(`fixture-invitation-${org}`).digest('hex'),
+        invited_by: actors.admin.userId,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + 7 * 86_400_000).toISOString(),
+        accepted_at: null,
+        accepted_by: null,
+        revoked_at: null,
+      })
+      .execute();
+    invitationIds[org] = id;
+  }
+  const passkeyId = 'fixture-passkey-of-admin';
+  await db
+    .insertInto('passkeys')
+    .values({ id: passkeyId, user_id: actors.admin.userId!, public_key: 'AAAA', transports: null, name: 'Admin key', created_at: now.toISOString(), last_used_at: null })
+    .execute();
+  const sessionRefs: Partial<Record<Actor, string>> = {};
+  for (const a of ACTORS) {
+    const token = actors[a].cookie.replace(/^sid=/, '');
+    if (token) sessionRefs[a] = createHash('sha256').update(token).digest('hex').slice(0, 16);
+  }
+
+  const records: MarkedRecord[] = [
+    ...Object.values(ORGS).map((o) => ({ id: orgIds[o.key], kind: 'organization' as const, visibility: o.visibility, owner: o.key, marker: o.marker })),
+    ...Object.values(STRUGGLES).flatMap((s) => [
+      { id: struggleIds[s.key], kind: 'struggle' as const, visibility: s.visibility, owner: s.owner, marker: s.marker },
+      { id: `${struggleIds[s.key]}:update`, kind: 'update' as const, visibility: s.visibility, owner: s.owner, marker: s.updateMarker },
+    ]),
+    { id: network.id, kind: 'network', visibility: 'public', owner: null, marker: NETWORK.marker },
+  ];
+  return { orgIds, struggleIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, sessionRefs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database snapshots: what a denied write must leave unchanged, and what an allowed write is
+// rolled back to.
+
+export type Snapshot = Map<string, string[]>;
+
+/** Tables never compared or restored: the append-only audit log. */
+const NEVER = new Set(['audit_events']);
+/** Tables a denied request may legitimately touch (session bookkeeping). */
+export const VOLATILE = new Set(['sessions']);
+
+async function tableNames(t: TestApp): Promise<string[]> {
+  const db = t.db.db;
+  const rows =
+    t.db.engine === 'postgres'
+      ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db)).rows
+      : (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)).rows;
+  return rows.map((r) => r.name).filter((n) => !n.startsWith('kysely_') && !NEVER.has(n)).sort();
+}
+
+let cachedTables: string[] | null = null;
+
+/**
+ * Every row of every data table (except the audit log), as sorted JSON strings per table: the
+ * fingerprint two states are compared by. On PostgreSQL one query reads them all.
+ */
+export async function snapshot(t: TestApp): Promise<Snapshot> {
+  cachedTables ??= await tableNames(t);
+  const snap: Snapshot = new Map(cachedTables.map((n) => [n, [] as string[]]));
+  if (t.db.engine === 'postgres') {
+    const union = sql.join(
+      cachedTables.map((n) => sql`SELECT ${n} AS t, row_to_json(x)::text AS r FROM ${sql.table(n)} x`),
+      sql` UNION ALL `,
+    );
+    const rows = (await sql<{ t: string; r: string }>`${union}`.execute(t.db.db)).rows;
+    for (const row of rows) snap.get(row.t)!.push(row.r);
+  } else {
+    for (const table of cachedTables) {
+      const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(t.db.db)).rows;
+      snap.set(table, rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))));
+    }
+  }
+  for (const list of snap.values()) list.sort();
+  return snap;
+}
+
+/** The rows of every data table as the driver returns them, to put back with `restore`. */
+export type Rows = Map<string, Record<string, unknown>[]>;
+
+export async function captureRows(t: TestApp): Promise<Rows> {
+  cachedTables ??= await tableNames(t);
+  const out: Rows = new Map();
+  for (const table of cachedTables) out.set(table, (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(t.db.db)).rows);
+  return out;
+}
+
+/** Forgets the cached table list (another test file's app may have a different schema). */
+export function resetSnapshotCache(): void {
+  cachedTables = null;
+}
+
+/** Tables whose rows differ between two snapshots (optionally ignoring some). */
+export function changedTables(a: Snapshot, b: Snapshot, ignore: Set<string> = new Set()): string[] {
+  const out: string[] = [];
+  for (const [table, rows] of a) {
+    if (ignore.has(table)) continue;
+    const other = b.get(table) ?? [];
+    if (rows.length !== other.length || rows.some((r, i) => r !== other[i])) out.push(table);
+  }
+  return out;
+}
+
+/** Puts `tables` back to their rows in `base` (foreign keys off while the rows are replaced). */
+export async function restore(t: TestApp, base: Rows, tables: string[]): Promise<void> {
+  if (!tables.length) return;
+  const db = t.db.db;
+  const rowsOf = (table: string) => base.get(table) ?? [];
+  if (t.db.engine === 'sqlite') {
+    await sql`PRAGMA foreign_keys = OFF`.execute(db);
+    try {
+      await db.transaction().execute(async (tx) => {
+        for (const table of tables) {
+          await sql`DELETE FROM ${sql.table(table)}`.execute(tx);
+          for (const row of rowsOf(table)) await insertRow(tx, table, row);
+        }
+      });
+    } finally {
+      await sql`PRAGMA foreign_keys = ON`.execute(db);
+    }
+  } else {
+    await db.transaction().execute(async (tx) => {
+      // Replica mode skips foreign-key triggers for this transaction only.
+      await sql`SET LOCAL session_replication_role = replica`.execute(tx);
+      for (const table of tables) {
+        await sql`DELETE FROM ${sql.table(table)}`.execute(tx);
+        for (const row of rowsOf(table)) await insertRow(tx, table, row);
+      }
+    });
+  }
+}
+
+async function insertRow(db: Db, table: string, row: Record<string, unknown>): Promise<void> {
+  const cols = Object.keys(row);
+  await sql`INSERT INTO ${sql.table(table)} (${sql.join(cols.map((c) => sql.id(c)))}) VALUES (${sql.join(cols.map((c) => row[c]))})`.execute(db);
+}
