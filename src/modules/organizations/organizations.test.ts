@@ -166,6 +166,21 @@ for (const engine of ENGINES) {
       });
     });
 
+    describe('organization page links', () => {
+      test('members see the members page link; only admins see the audit log link', async () => {
+        const org = await makeOrganization(db(), { name: 'Ortsgruppe Süd' });
+        const page = async (cookie?: string) =>
+          (await t.app.inject({ method: 'GET', url: `/organizations/${org.slug}`, headers: cookie ? { cookie } : {} })).body;
+        const anonymous = await page();
+        assert.ok(!anonymous.includes(`/organizations/${org.slug}/members`));
+        const member = await page((await loginAs(t, { roles: [[org.id, 'member']] })).cookie);
+        assert.ok(member.includes(`href="/organizations/${org.slug}/members"`));
+        assert.ok(!member.includes(`/organizations/${org.slug}/audit`));
+        const admin = await page((await loginAs(t, { roles: [[org.id, 'admin']] })).cookie);
+        assert.ok(admin.includes(`href="/organizations/${org.slug}/audit"`));
+      });
+    });
+
     describe('page form', () => {
       test('a signed-in person creates an organization: 303 to its page, stored, and becomes its admin', async () => {
         const me = await loginAs(t);

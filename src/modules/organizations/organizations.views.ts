@@ -51,7 +51,12 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
       t(`visibility.${org.visibility}`),
     ])}</p>
     ${canEdit ? html`<p><a class="button" href=${`/organizations/${org.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
-    ${ctx.viewer && (ctx.viewer.isAdmin || ctx.viewer.roles.has(org.id)) ? html`<p><a href=${`/organizations/${org.slug}/members`}>${t('members.link')}</a></p>` : null}
+    ${ctx.viewer && (ctx.viewer.isAdmin || ctx.viewer.roles.has(org.id))
+      ? html`<p class="actions">
+          <a href=${`/organizations/${org.slug}/members`}>${t('members.link')}</a>
+          ${ctx.viewer.isAdmin || ctx.viewer.roles.get(org.id) === 'admin' ? html` · <a href=${`/organizations/${org.slug}/audit`}>${t('audit.page.link')}</a>` : null}
+        </p>`
+      : null}
     ${org.description ? html`<div class="prose" lang=${org.description_lang} dir="auto">${org.description}</div>` : null}
     <dl>
       ${dlRow(t('organizations.fields.languages'), org.languages.map((l) => ctx.tr.language(l)).join(', '))}
