@@ -25,7 +25,7 @@ export const systemRoutes = fp<{ secureCookies: boolean }>(
 
     app.post<{ Body: { locale?: string; next?: string } }>(
       '/locale',
-      { preValidation: app.csrfProtection, schema: { hide: true } },
+      { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
       async (request, reply) => {
         const locale = request.body?.locale;
         if (!isLocale(locale)) throw new ValidationFailed([{ field: 'locale', messageId: 'validation.invalid' }]);

@@ -86,7 +86,7 @@ export const accountsRoutes = fp<{ secureCookies: boolean }>(
       },
     );
 
-    app.post('/sign-out', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
+    app.post('/sign-out', { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } }, async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
       if (token) await deleteSession(app.db, token);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
