@@ -54,10 +54,10 @@ describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
   /** Environment for a fresh SQLite file in the temp directory. */
   const sqlite = (name: string) => ({ SQLITE_PATH: join(dir, `${name}.sqlite`), DATABASE_URL: '' });
 
-  test('--help exits 0 and lists serve, migrate, create-admin, import, demo', async () => {
+  test('--help exits 0 and lists serve, migrate, create-admin, reset-link, import, demo', async () => {
     const r = await solidaris(['--help'], sqlite('help'));
     assert.equal(r.code, 0, show(r));
-    for (const command of ['serve', 'migrate', 'create-admin', 'import', 'demo']) {
+    for (const command of ['serve', 'migrate', 'create-admin', 'reset-link', 'import', 'demo']) {
       assert.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `${command}\n${show(r)}`);
     }
   });
@@ -117,6 +117,34 @@ describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
     const r = await solidaris(['migrate'], { DATABASE_URL: 'mysql://u@127.0.0.1/x' });
     assert.notEqual(r.code, 0, show(r));
     assert.match(r.stderr, /DATABASE_URL/, show(r));
+  });
+
+  describe('reset-link', () => {
+    const env = { ...sqlite('reset'), BASE_URL: 'https://solidaris.example' };
+
+    test('prints a single-use link for an existing account and stores only its hash; unknown addresses exit 1', async () => {
+      const made = await solidaris(['create-admin', '--email', 'reset@example.org', '--name', 'Forgetful', '--password', 'long enough pw'], env);
+      assert.equal(made.code, 0, show(made));
+      const r = await solidaris(['reset-link', 'RESET@example.org'], env);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /Password reset link for reset@example\.org, valid for 60 minutes/, show(r));
+      const url = /https:\/\/solidaris\.example\/password-reset\/([A-Za-z0-9_-]{43})/.exec(r.stdout);
+      assert.ok(url, show(r));
+      const h = await openDb({ engine: 'sqlite', path: env.SQLITE_PATH });
+      try {
+        const rows = await h.db.selectFrom('password_resets').select(['token_hash', 'used_at']).execute();
+        assert.equal(rows.length, 1);
+        assert.notEqual(rows[0]!.token_hash, url[1], 'only the hash is stored');
+        assert.equal(rows[0]!.used_at, null);
+        const audit = await h.db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'account.password_reset_link_created').execute();
+        assert.deepEqual(audit.map((a) => [a.action, JSON.parse(a.details).source]), [['account.password_reset_link_created', 'cli']]);
+      } finally {
+        await h.close();
+      }
+      const unknown = await solidaris(['reset-link', 'nobody@example.org'], env);
+      assert.equal(unknown.code, 1, show(unknown));
+      assert.match(unknown.stderr, /No account with the e-mail address nobody@example\.org\./);
+    });
   });
 
   describe('create-admin', () => {

@@ -90,6 +90,31 @@ program
   });
 
 program
+  .command('reset-link')
+  .description(tr.t('cli.help.reset_link'))
+  .argument('<email>', tr.t('cli.help.email'))
+  .action(async (email: string) => {
+    const { emailKey } = await import('../lib/email.ts');
+    const { createPasswordResetLink, RESET_MINUTES } = await import('../modules/accounts/password-reset.service.ts');
+    const config = loadConfig();
+    await withDb(async (h) => {
+      await migrateToLatest(h.db);
+      const key = emailKey(email);
+      const user = key
+        ? await h.db.selectFrom('users').select('id').where('email_key', '=', key).where('erased_at', 'is', null).executeTakeFirst()
+        : undefined;
+      if (!user) {
+        console.error(tr.t('cli.reset_link.unknown', { email }));
+        process.exitCode = 1;
+        return;
+      }
+      const link = await createPasswordResetLink(h.db, config.baseUrl, user.id, { source: 'cli' });
+      console.log(tr.t('cli.reset_link.done', { email: link.email, minutes: RESET_MINUTES }));
+      console.log(link.url);
+    });
+  });
+
+program
   .command('import')
   .description(tr.t('cli.help.import'))
   .argument('<kind>', tr.t('cli.help.import_kind'))
