@@ -6,6 +6,8 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { translator } from '../i18n/i18n.ts';
 import { buildDemoScenario, DEMO_ACCOUNTS, type DemoAccount } from './demo-scenario.ts';
 import { runImport } from './import.ts';
+import { createSession, deleteSession, loadViewer } from '../modules/accounts/accounts.service.ts';
+import { createInvitation } from '../modules/accounts/invitations.service.ts';
 
 /** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
 export const DEMO_PATH = resolve('data/demo.sqlite');
@@ -23,12 +25,14 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
   if (o.reset) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   const fresh = !existsSync(path);
   let accounts: DemoAccount[] | null = null;
+  let invitationToken: string | null = null;
   if (fresh) {
     console.log(tr.t('cli.demo.building', { path: relative(process.cwd(), path) }));
     const h = await openDb({ engine: 'sqlite', path });
     try {
       await migrateToLatest(h.db);
       accounts = await buildDemoScenario(h.db);
+      invitationToken = await inviteNewcomer(h.db);
       if (existsSync(FMCS_FILE)) {
         await runImport({ kind: 'struggles', format: 'fmcs', file: FMCS_FILE, db: h.db, locale: 'en', out: process.stdout, progress: true });
       } else {
@@ -51,6 +55,26 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
       console.log(tr.t('cli.demo.ready', { url }));
       console.log(tr.t('cli.demo.accounts'));
       for (const a of accounts ?? DEMO_ACCOUNTS) console.log(`  ${a.email}  ${a.password}  (${a.description})`);
+      if (invitationToken) console.log(tr.t('cli.demo.invitation', { url: `${url}/invitations/${invitationToken}` }));
     },
   });
+}
+
+/**
+ * A pending invitation, so a first visitor can try joining as a new member would: the admin of
+ * Solidarität Grenzenlos invites `neu@demo.solidaris.invalid` as `member` (through the same
+ * service and rules as the members page). Its token exists only in this process (the database
+ * keeps its hash), so the link is printed on the first run; later, admins invite from the page.
+ * @returns the invitation token.
+ */
+async function inviteNewcomer(db: Parameters<typeof buildDemoScenario>[0]): Promise<string> {
+  const admin = await db.selectFrom('users').select('id').where('email', '=', 'grenzenlos@demo.solidaris.invalid').executeTakeFirstOrThrow();
+  const org = await db.selectFrom('organizations').select('id').where('slug', '=', 'solidaritaet-grenzenlos').executeTakeFirstOrThrow();
+  const session = await createSession(db, admin.id);
+  try {
+    const viewer = (await loadViewer(db, session))!;
+    return (await createInvitation(db, viewer, org.id, { email: 'neu@demo.solidaris.invalid', role: 'member' })).token;
+  } finally {
+    await deleteSession(db, session);
+  }
 }
