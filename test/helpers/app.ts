@@ -87,3 +87,24 @@ export function useTestApp(engine: TestEngine, extra: TestAppOptions | (() => Te
   });
   return handle;
 }
+
+/**
+ * Loads `page` (optionally signed in with `cookie`) for its CSRF token and posts `values` as a
+ * URL-encoded form to `action`, the way a browser submits the page's form.
+ */
+export async function postForm(
+  t: TestApp,
+  page: string,
+  action: string,
+  values: Record<string, string>,
+  cookie = '',
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  const s = await formSession(t, page, cookie);
+  return t.app.inject({
+    method: 'POST',
+    url: action,
+    headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: form({ _csrf: s.csrf, ...values }),
+  });
+}

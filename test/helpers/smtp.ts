@@ -1,3 +1,4 @@
+import { before, after } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
@@ -48,4 +49,27 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Registers a test SMTP server for the current file or `describe`: started before the tests,
+ * closed after them. Returns the handle, filled in once `before` has run.
+ */
+export function useTestSmtp(): TestSmtp {
+  const handle = {} as TestSmtp;
+  before(async () => {
+    Object.assign(handle, await startTestSmtp());
+  });
+  after(async () => {
+    await handle.close();
+  });
+  return handle;
+}
+
+let addresses = 0;
+
+/** A fresh e-mail address per call (`<local>.<n>.<ms>@example.org`), so mails of earlier tests never match. */
+export function uniqueAddress(local: string): string {
+  addresses += 1;
+  return `${local}.${addresses}.${Date.now()}@example.org`;
 }

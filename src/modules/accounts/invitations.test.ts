@@ -2,8 +2,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParsedMail } from 'mailparser';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { useTestApp, form, formSession, loginAs, cookiesFrom, type TestApp } from '../../../test/helpers/app.ts';
-import { startTestSmtp, type TestSmtp } from '../../../test/helpers/smtp.ts';
+import { useTestApp, form, formSession, loginAs, cookiesFrom, postForm, type TestApp } from '../../../test/helpers/app.ts';
+import { uniqueAddress, useTestSmtp } from '../../../test/helpers/smtp.ts';
 import { makeOrganization } from '../../../test/helpers/factories.ts';
 import { createUser, tokenHash } from './accounts.service.ts';
 import { maskEmail } from './invitations.service.ts';
@@ -12,26 +12,9 @@ const PASSWORD = 'correct horse battery';
 const FORM = 'application/x-www-form-urlencoded';
 const TOKEN = /\/invitations\/([A-Za-z0-9_-]{43})/;
 
-let smtp: TestSmtp;
-before(async () => {
-  smtp = await startTestSmtp();
-});
-after(async () => {
-  await smtp.close();
-});
+const smtp = useTestSmtp();
 
-let seq = 0;
-/** A fresh address per test, so mails from earlier tests never match. */
-function address(local: string): string {
-  seq += 1;
-  return `${local}.${seq}.${Date.now()}@example.org`;
-}
 
-/** Loads `page` (optionally signed in) and posts `values` with its CSRF token to `action`. */
-async function post(t: TestApp, page: string, action: string, values: Record<string, string>, cookie = '', headers: Record<string, string> = {}) {
-  const s = await formSession(t, page, cookie);
-  return t.app.inject({ method: 'POST', url: action, headers: { cookie: s.cookie, 'content-type': FORM, ...headers }, payload: form({ _csrf: s.csrf, ...values }) });
-}
 
 /** The invitation link in a mail's plain text, and its token. */
 function linkOf(mail: ParsedMail): { url: string; token: string } {
@@ -50,12 +33,12 @@ for (const engine of ENGINES) {
       const admin = await loginAs(t, { roles: [[org.id, 'admin']], name: o.adminName ?? 'Ana Admin' });
       // The inviter's UI language is their account's language.
       if (o.locale) await t.db.db.updateTable('users').set({ locale: o.locale }).where('id', '=', admin.userId).execute();
-      const res = await post(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: o.email, role: o.role ?? 'member' }, admin.cookie);
+      const res = await postForm(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: o.email, role: o.role ?? 'member' }, admin.cookie);
       return { org, admin, res };
     }
 
     test('invite → mail → sign up: the new account is a member with the invited role and signed in', async () => {
-      const email = address('Nadia');
+      const email = uniqueAddress('Nadia');
       const { org, admin, res } = await invite({ email, role: 'coordinator', adminName: 'عائشة Admin', orgName: 'نقابة Miners & Co' });
       assert.equal(res.statusCode, 303);
       assert.equal(res.headers.location, `/organizations/${org.slug}/members?done=invited`);
@@ -91,7 +74,7 @@ for (const engine of ENGINES) {
       assert.match(page.body, /<option value="UTC" selected>UTC<\/option>/);
       assert.match(page.body, /<option value="America\/Sao_Paulo">/);
 
-      const signUp = await post(t, `/invitations/${token}`, `/invitations/${token}`, { displayName: 'Nadia Haddad', password: PASSWORD, timeZone: 'Africa/Lubumbashi' }, '', { 'accept-language': 'de' });
+      const signUp = await postForm(t, `/invitations/${token}`, `/invitations/${token}`, { displayName: 'Nadia Haddad', password: PASSWORD, timeZone: 'Africa/Lubumbashi' }, '', { 'accept-language': 'de' });
       assert.equal(signUp.statusCode, 303);
       assert.equal(signUp.headers.location, `/organizations/${org.slug}`);
       const raw = ([] as string[]).concat(signUp.headers['set-cookie'] ?? []).find((h) => h.startsWith('sid='));
@@ -134,7 +117,7 @@ for (const engine of ENGINES) {
     });
 
     test('an inviter who uses German sends the invitation in German', async () => {
-      const email = address('jonas');
+      const email = uniqueAddress('jonas');
       const { res } = await invite({ email, role: 'viewer', adminName: 'Jonas Weber', orgName: 'IG Bergbau', locale: 'de' });
       assert.equal(res.statusCode, 303);
       const mail = await smtp.waitFor((m) => JSON.stringify(m.to).includes(email));
@@ -146,11 +129,11 @@ for (const engine of ENGINES) {
     });
 
     test('expired, revoked and replaced tokens all get the same 404 page; re-inviting replaces the pending invitation', async () => {
-      const email = address('lena');
+      const email = uniqueAddress('lena');
       const { org, admin } = await invite({ email });
       const first = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).includes(email)));
       // Re-invite the same address (other case): the first link dies, the second works.
-      const again = await post(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: email.toUpperCase(), role: 'admin' }, admin.cookie);
+      const again = await postForm(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: email.toUpperCase(), role: 'admin' }, admin.cookie);
       assert.equal(again.statusCode, 303);
       const second = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).toLowerCase().includes(email.toLowerCase()) && !m.text!.includes(first.token)));
       const rows = await t.db.db.selectFrom('invitations').select(['id', 'revoked_at', 'role']).orderBy('created_at').execute();
@@ -167,11 +150,11 @@ for (const engine of ENGINES) {
       const expired = await t.app.inject({ url: `/invitations/${second.token}` });
 
       // Revoked by an admin from the members page.
-      const third = await post(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: address('omar'), role: 'member' }, admin.cookie);
+      const third = await postForm(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/members/invite`, { email: uniqueAddress('omar'), role: 'member' }, admin.cookie);
       assert.equal(third.statusCode, 303);
       const thirdRow = await t.db.db.selectFrom('invitations').select(['id', 'email']).where('revoked_at', 'is', null).where('expires_at', '>', new Date().toISOString()).executeTakeFirstOrThrow();
       const thirdLink = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).includes(thirdRow.email)));
-      const revoke = await post(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/invitations/${thirdRow.id}/revoke`, {}, admin.cookie);
+      const revoke = await postForm(t, `/organizations/${org.slug}/members`, `/organizations/${org.slug}/invitations/${thirdRow.id}/revoke`, {}, admin.cookie);
       assert.equal(revoke.statusCode, 303);
       const revoked = await t.app.inject({ url: `/invitations/${thirdLink.token}` });
       const unknown = await t.app.inject({ url: `/invitations/${'A'.repeat(43)}` });
@@ -185,7 +168,7 @@ for (const engine of ENGINES) {
         assert.equal(strip(r.body), strip(replaced.body), 'the same page for every reason');
       }
       // POSTing to a dead link does nothing either.
-      const late = await post(t, '/', `/invitations/${thirdLink.token}`, { displayName: 'Late', password: PASSWORD, timeZone: 'UTC' });
+      const late = await postForm(t, '/', `/invitations/${thirdLink.token}`, { displayName: 'Late', password: PASSWORD, timeZone: 'UTC' });
       assert.equal(late.statusCode, 404);
       assert.equal((await t.db.db.selectFrom('users').select('id').where('display_name', '=', 'Late').execute()).length, 0);
 
@@ -194,7 +177,7 @@ for (const engine of ENGINES) {
     });
 
     test('a bad name or password is a field error with 422 and leaves nothing half-written', async () => {
-      const email = address('kemal');
+      const email = uniqueAddress('kemal');
       await invite({ email });
       const { token } = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).includes(email)));
       for (const [displayName, password, timeZone, fieldName, message] of [
@@ -203,7 +186,7 @@ for (const engine of ENGINES) {
         ['Kemal', 'short', 'UTC', 'password', /Use at least 10 characters/],
         ['Kemal', PASSWORD, 'Mars/Olympus', 'timeZone', /Choose one of the offered values/],
       ] as const) {
-        const res = await post(t, `/invitations/${token}`, `/invitations/${token}`, { displayName, password, timeZone });
+        const res = await postForm(t, `/invitations/${token}`, `/invitations/${token}`, { displayName, password, timeZone });
         assert.equal(res.statusCode, 422, fieldName);
         assert.match(res.body, new RegExp(`id="f-${fieldName}-error"`), fieldName);
         assert.match(res.body, message);
@@ -217,7 +200,7 @@ for (const engine of ENGINES) {
     });
 
     test('an existing account: signed out it is sent to sign in, signed in it joins; another account cannot accept', async () => {
-      const email = address('Rosa');
+      const email = uniqueAddress('Rosa');
       const rosaId = await createUser(t.db.db, { email, displayName: 'Rosa', password: PASSWORD });
       const { org } = await invite({ email, role: 'member' });
       const { token } = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).includes(email)));
@@ -234,7 +217,7 @@ for (const engine of ENGINES) {
       assert.match(wrong.body, /This invitation is for another account/);
       assert.ok(wrong.body.includes(`<bdi>${maskEmail(email)}</bdi>`));
       assert.ok(!wrong.body.includes(email), 'the full address is not shown');
-      const stolen = await post(t, '/', `/invitations/${token}`, { action: 'join' }, other.cookie);
+      const stolen = await postForm(t, '/', `/invitations/${token}`, { action: 'join' }, other.cookie);
       assert.equal(stolen.statusCode, 403);
       assert.equal((await t.db.db.selectFrom('organization_members').select('user_id').where('user_id', '=', other.userId).execute()).length, 0);
 
@@ -246,7 +229,7 @@ for (const engine of ENGINES) {
       const cookie = cookiesFrom(signIn);
       const joinPage = await t.app.inject({ url: `/invitations/${token}`, headers: { cookie } });
       assert.match(joinPage.body, /<button type="submit">Join <bdi>Miners’ Solidarity Fund<\/bdi><\/button>/);
-      const join = await post(t, `/invitations/${token}`, `/invitations/${token}`, { action: 'join' }, cookie);
+      const join = await postForm(t, `/invitations/${token}`, `/invitations/${token}`, { action: 'join' }, cookie);
       assert.equal(join.statusCode, 303);
       assert.equal(join.headers.location, `/organizations/${org.slug}`);
       const m = await t.db.db.selectFrom('organization_members').selectAll().where('user_id', '=', rosaId).executeTakeFirstOrThrow();
@@ -260,16 +243,16 @@ for (const engine of ENGINES) {
     test('inviting a member or a bad address is a field error; non-admins cannot invite', async () => {
       const org = await makeOrganization(t.db.db, { name: 'Refugee Circle' });
       const admin = await loginAs(t, { roles: [[org.id, 'admin']] });
-      const memberEmail = address('member');
+      const memberEmail = uniqueAddress('member');
       const memberId = await createUser(t.db.db, { email: memberEmail, displayName: 'Existing Member', password: PASSWORD });
       await t.db.db.insertInto('organization_members').values({ organization_id: org.id, user_id: memberId, role: 'member', created_at: new Date().toISOString() }).execute();
       const page = `/organizations/${org.slug}/members`;
       const action = `${page}/invite`;
 
-      const dup = await post(t, page, action, { email: memberEmail.toUpperCase(), role: 'viewer' }, admin.cookie);
+      const dup = await postForm(t, page, action, { email: memberEmail.toUpperCase(), role: 'viewer' }, admin.cookie);
       assert.equal(dup.statusCode, 422);
       assert.match(dup.body, /id="f-email-error"[^>]*>Someone with this e-mail address is a member already/);
-      const bad = await post(t, page, action, { email: 'not an address', role: 'owner' }, admin.cookie);
+      const bad = await postForm(t, page, action, { email: 'not an address', role: 'owner' }, admin.cookie);
       assert.equal(bad.statusCode, 422);
       assert.match(bad.body, /id="f-email-error"/);
       assert.match(bad.body, /id="f-role-error"/);
@@ -277,10 +260,10 @@ for (const engine of ENGINES) {
       assert.equal((await t.db.db.selectFrom('invitations').select('id').execute()).length, 0);
 
       const coordinator = await loginAs(t, { roles: [[org.id, 'coordinator']] });
-      const forbidden = await post(t, page, action, { email: address('x'), role: 'member' }, coordinator.cookie);
+      const forbidden = await postForm(t, page, action, { email: uniqueAddress('x'), role: 'member' }, coordinator.cookie);
       assert.equal(forbidden.statusCode, 403);
       const outsider = await loginAs(t);
-      const hidden = await post(t, '/', action, { email: address('y'), role: 'member' }, outsider.cookie);
+      const hidden = await postForm(t, '/', action, { email: uniqueAddress('y'), role: 'member' }, outsider.cookie);
       assert.equal(hidden.statusCode, 404);
       assert.equal((await t.db.db.selectFrom('invitations').select('id').execute()).length, 0);
     });

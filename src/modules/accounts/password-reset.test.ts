@@ -1,8 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { useTestApp, form, formSession, loginAs, cookiesFrom, type TestApp } from '../../../test/helpers/app.ts';
-import { startTestSmtp, type TestSmtp } from '../../../test/helpers/smtp.ts';
+import { useTestApp, loginAs, cookiesFrom, postForm, type TestApp } from '../../../test/helpers/app.ts';
+import { uniqueAddress, useTestSmtp } from '../../../test/helpers/smtp.ts';
 import { makeOrganization } from '../../../test/helpers/factories.ts';
 import { createSession, createUser, tokenHash } from './accounts.service.ts';
 import { createPasswordResetLink } from './password-reset.service.ts';
@@ -10,27 +10,11 @@ import { buildApp } from '../../app.ts';
 
 const OLD = 'correct horse battery';
 const NEW = 'a brand new passphrase';
-const FORM = 'application/x-www-form-urlencoded';
 const LINK = /http:\/\/localhost:3000\/password-reset\/([A-Za-z0-9_-]{43})/;
 
-let smtp: TestSmtp;
-before(async () => {
-  smtp = await startTestSmtp();
-});
-after(async () => {
-  await smtp.close();
-});
+const smtp = useTestSmtp();
 
-let seq = 0;
-function address(local: string): string {
-  seq += 1;
-  return `${local}.${seq}.${Date.now()}@example.org`;
-}
 
-async function post(t: TestApp, page: string, action: string, values: Record<string, string>, cookie = '') {
-  const s = await formSession(t, page, cookie);
-  return t.app.inject({ method: 'POST', url: action, headers: { cookie: s.cookie, 'content-type': FORM }, payload: form({ _csrf: s.csrf, ...values }) });
-}
 
 /** The body without what differs per response anyway (CSRF tokens). */
 const stable = (body: string) => body.replace(/name="_csrf" value="[^"]+"/g, '');
@@ -40,15 +24,15 @@ for (const engine of ENGINES) {
     const t = useTestApp(engine, () => ({ smtpUrl: smtp.url }));
 
     async function signIn(email: string, password: string) {
-      return post(t, '/sign-in', '/sign-in', { email, password });
+      return postForm(t, '/sign-in', '/sign-in', { email, password });
     }
 
     test('known and unknown addresses get identical answers; only the known one gets mail, in its language', async () => {
-      const known = address('Selin');
-      const unknown = address('nobody');
+      const known = uniqueAddress('Selin');
+      const unknown = uniqueAddress('nobody');
       const userId = await createUser(t.db.db, { email: known, displayName: 'Selin Kaya', password: OLD, locale: 'de' });
-      const a = await post(t, '/password-reset', '/password-reset', { email: unknown });
-      const b = await post(t, '/password-reset', '/password-reset', { email: known.toUpperCase() });
+      const a = await postForm(t, '/password-reset', '/password-reset', { email: unknown });
+      const b = await postForm(t, '/password-reset', '/password-reset', { email: known.toUpperCase() });
       assert.equal(a.statusCode, 200);
       assert.equal(b.statusCode, 200);
       assert.equal(stable(a.body), stable(b.body));
@@ -70,26 +54,26 @@ for (const engine of ENGINES) {
       assert.equal((await t.db.db.selectFrom('password_resets').select('token_hash').execute()).length, 1);
 
       // A second request within the minute sends nothing new and still answers the same.
-      const c = await post(t, '/password-reset', '/password-reset', { email: known });
+      const c = await postForm(t, '/password-reset', '/password-reset', { email: known });
       assert.equal(stable(c.body), stable(a.body));
       assert.equal((await t.db.db.selectFrom('password_resets').select('token_hash').execute()).length, 1);
     });
 
     test('a malformed address is a field error (the same for everyone)', async () => {
-      const res = await post(t, '/password-reset', '/password-reset', { email: 'not-an-address' });
+      const res = await postForm(t, '/password-reset', '/password-reset', { email: 'not-an-address' });
       assert.equal(res.statusCode, 422);
       assert.match(res.body, /id="f-email-error"[^>]*>Use an e-mail address such as name@example.org/);
       assert.match(res.body, /value="not-an-address"/);
     });
 
     test('the link sets a new password once and signs the account out everywhere', async () => {
-      const email = address('Thabo');
+      const email = uniqueAddress('Thabo');
       const userId = await createUser(t.db.db, { email, displayName: 'Thabo', password: OLD });
       const laptop = `sid=${await createSession(t.db.db, userId)}`;
       const phone = `sid=${await createSession(t.db.db, userId)}`;
       assert.match((await t.app.inject({ url: '/', headers: { cookie: laptop } })).body, /<bdi>Thabo<\/bdi>/);
 
-      await post(t, '/password-reset', '/password-reset', { email });
+      await postForm(t, '/password-reset', '/password-reset', { email });
       const token = LINK.exec((await smtp.waitFor((m) => JSON.stringify(m.to).includes(email))).text!)![1]!;
       const page = `/password-reset/${token}`;
       const form = await t.app.inject({ url: page });
@@ -97,12 +81,12 @@ for (const engine of ENGINES) {
       assert.equal(form.headers['cache-control'], 'no-store');
       assert.match(form.body, /<h1>Choose a new password<\/h1>/);
 
-      const short = await post(t, page, page, { password: 'short' });
+      const short = await postForm(t, page, page, { password: 'short' });
       assert.equal(short.statusCode, 422);
       assert.match(short.body, /id="f-password-error"[^>]*>Use at least 10 characters/);
       assert.equal((await t.app.inject({ url: page })).statusCode, 200, 'a rejected password does not use the link up');
 
-      const done = await post(t, page, page, { password: NEW }, laptop);
+      const done = await postForm(t, page, page, { password: NEW }, laptop);
       assert.equal(done.statusCode, 303);
       assert.equal(done.headers.location, '/sign-in');
       assert.ok(done.cookies.some((c) => c.name === 'sid' && c.value === ''), 'this browser’s session cookie is cleared');
@@ -120,7 +104,7 @@ for (const engine of ENGINES) {
       const reused = await t.app.inject({ url: page });
       assert.equal(reused.statusCode, 404);
       assert.match(reused.body, /<h1>This link is no longer valid<\/h1>/);
-      assert.equal((await post(t, '/password-reset', page, { password: 'yet another passphrase' })).statusCode, 404);
+      assert.equal((await postForm(t, '/password-reset', page, { password: 'yet another passphrase' })).statusCode, 404);
 
       const events = await t.db.db.selectFrom('audit_events').selectAll().where('subject_id', '=', userId).orderBy('id').execute();
       assert.deepEqual(events.map((e) => [e.action, e.actor_user_id, e.organization_id]), [
@@ -130,7 +114,7 @@ for (const engine of ENGINES) {
     });
 
     test('expired and unknown links get the same 404 page', async () => {
-      const userId = await createUser(t.db.db, { email: address('old'), displayName: 'Old Link', password: OLD });
+      const userId = await createUser(t.db.db, { email: uniqueAddress('old'), displayName: 'Old Link', password: OLD });
       const link = await createPasswordResetLink(t.db.db, 'https://solidaris.example', userId);
       assert.match(link.url, /^https:\/\/solidaris\.example\/password-reset\/[A-Za-z0-9_-]{43}$/);
       assert.equal(Date.parse(link.expiresAt) - Date.now() <= 3_600_000, true);
@@ -143,19 +127,19 @@ for (const engine of ENGINES) {
       assert.equal(expired.statusCode, 404);
       assert.equal(unknown.statusCode, 404);
       assert.equal(strip(expired.body), strip(unknown.body));
-      const late = await post(t, '/password-reset', `/password-reset/${token}`, { password: NEW });
+      const late = await postForm(t, '/password-reset', `/password-reset/${token}`, { password: NEW });
       assert.equal(late.statusCode, 404);
       assert.equal((await t.db.db.selectFrom('audit_events').select('id').where('action', '=', 'account.password_reset').execute()).length, 0);
     });
 
     test('an instance admin’s reset link is shown and, with SMTP, mailed to the member', async () => {
       const org = await makeOrganization(t.db.db, { name: 'Miners’ Wives' });
-      const email = address('mbali');
+      const email = uniqueAddress('mbali');
       const memberId = await createUser(t.db.db, { email, displayName: 'Mbali', password: OLD });
       await t.db.db.insertInto('organization_members').values({ organization_id: org.id, user_id: memberId, role: 'member', created_at: new Date().toISOString() }).execute();
       const instanceAdmin = await loginAs(t, { admin: true });
       const page = `/organizations/${org.slug}/members`;
-      const res = await post(t, page, `${page}/${memberId}/password-reset`, {}, instanceAdmin.cookie);
+      const res = await postForm(t, page, `${page}/${memberId}/password-reset`, {}, instanceAdmin.cookie);
       assert.equal(res.statusCode, 200);
       assert.match(res.body, /The link has also been sent to the account's e-mail address\./);
       const shown = LINK.exec(res.body)![1]!;
@@ -173,7 +157,7 @@ for (const engine of ENGINES) {
           const statuses: number[] = [];
           let last;
           for (let i = 0; i < 3; i += 1) {
-            last = await post(limited, '/password-reset', action, { email: 'someone@example.org', password: NEW });
+            last = await postForm(limited, '/password-reset', action, { email: 'someone@example.org', password: NEW });
             statuses.push(last.statusCode);
           }
           assert.deepEqual(statuses.slice(0, 2).map((s) => s < 429), [true, true], action);

@@ -1,19 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { useTestApp, form, formSession, loginAs, type TestApp } from '../../../test/helpers/app.ts';
+import { useTestApp, loginAs, postForm, type TestApp } from '../../../test/helpers/app.ts';
 import { makeOrganization } from '../../../test/helpers/factories.ts';
 import { createSession, loadViewer } from '../accounts/accounts.service.ts';
 import { ValidationFailed } from '../../http/errors.ts';
 import { changeMemberRole } from './members.service.ts';
 
-const FORM = 'application/x-www-form-urlencoded';
 
-/** Loads `page` (with the session `cookie`) and posts `values` with its CSRF token to `action`. */
-async function post(t: TestApp, page: string, action: string, values: Record<string, string>, cookie = '') {
-  const s = await formSession(t, page, cookie);
-  return t.app.inject({ method: 'POST', url: action, headers: { cookie: s.cookie, 'content-type': FORM }, payload: form({ _csrf: s.csrf, ...values }) });
-}
 
 async function audit(t: TestApp, organizationId: string) {
   return t.db.db.selectFrom('audit_events').selectAll().where('organization_id', '=', organizationId).where('action', '!=', 'organization.created').orderBy('id').execute();
@@ -86,12 +80,12 @@ for (const engine of ENGINES) {
         ];
         for (const [action, values] of actions) {
           for (const who of [viewer, coordinator]) {
-            assert.equal((await post(t, page, action, values, who.cookie)).statusCode, 403, `${action} as a member`);
+            assert.equal((await postForm(t, page, action, values, who.cookie)).statusCode, 403, `${action} as a member`);
           }
-          assert.equal((await post(t, '/', action, values, outsider.cookie)).statusCode, 404, `${action} as an outsider`);
+          assert.equal((await postForm(t, '/', action, values, outsider.cookie)).statusCode, 404, `${action} as an outsider`);
         }
         // An org admin who is no instance admin cannot make reset links either.
-        assert.equal((await post(t, page, `${page}/${viewer.userId}/password-reset`, {}, admin.cookie)).statusCode, 403);
+        assert.equal((await postForm(t, page, `${page}/${viewer.userId}/password-reset`, {}, admin.cookie)).statusCode, 403);
         const m = await t.db.db.selectFrom('organization_members').select('role').where('user_id', '=', admin.userId).executeTakeFirstOrThrow();
         assert.equal(m.role, 'admin');
         assert.equal((await t.db.db.selectFrom('invitations').select('revoked_at').executeTakeFirstOrThrow()).revoked_at, null);
@@ -100,28 +94,28 @@ for (const engine of ENGINES) {
 
       test('the last admin can be neither demoted nor removed; with two admins both work and are audited', async () => {
         const { org, admin, viewer, gone, page } = await scenario();
-        const demote = await post(t, page, `${page}/${admin.userId}/role`, { role: 'member' }, admin.cookie);
+        const demote = await postForm(t, page, `${page}/${admin.userId}/role`, { role: 'member' }, admin.cookie);
         assert.equal(demote.statusCode, 422);
         assert.ok(demote.body.includes(`<p class="error" id="role-${admin.userId}-error" role="alert">The organization needs at least one admin. Make someone else an admin first.</p>`));
         assert.ok(demote.body.includes(`<select id="role-${admin.userId}" name="role" aria-invalid="true"`));
-        const remove = await post(t, page, `${page}/${admin.userId}/remove`, {}, admin.cookie);
+        const remove = await postForm(t, page, `${page}/${admin.userId}/remove`, {}, admin.cookie);
         assert.equal(remove.statusCode, 422);
         assert.match(remove.body, /The organization needs at least one admin/);
         assert.equal((await t.db.db.selectFrom('organization_members').select('role').where('user_id', '=', admin.userId).executeTakeFirstOrThrow()).role, 'admin');
-        const bogus = await post(t, page, `${page}/${viewer.userId}/role`, { role: 'owner' }, admin.cookie);
+        const bogus = await postForm(t, page, `${page}/${viewer.userId}/role`, { role: 'owner' }, admin.cookie);
         assert.equal(bogus.statusCode, 422);
         assert.match(bogus.body, /Choose one of the offered values/);
         assert.deepEqual(await audit(t, org.id), []);
 
-        const promote = await post(t, page, `${page}/${viewer.userId}/role`, { role: 'admin' }, admin.cookie);
+        const promote = await postForm(t, page, `${page}/${viewer.userId}/role`, { role: 'admin' }, admin.cookie);
         assert.equal(promote.statusCode, 303);
         assert.equal(promote.headers.location, `${page}?done=role_changed`);
-        const stepDown = await post(t, page, `${page}/${admin.userId}/role`, { role: 'coordinator' }, admin.cookie);
+        const stepDown = await postForm(t, page, `${page}/${admin.userId}/role`, { role: 'coordinator' }, admin.cookie);
         assert.equal(stepDown.statusCode, 303);
         // Now the former viewer is the last admin.
         const newAdmin = viewer;
-        assert.equal((await post(t, page, `${page}/${newAdmin.userId}/remove`, {}, newAdmin.cookie)).statusCode, 422);
-        const out = await post(t, page, `${page}/${admin.userId}/remove`, {}, newAdmin.cookie);
+        assert.equal((await postForm(t, page, `${page}/${newAdmin.userId}/remove`, {}, newAdmin.cookie)).statusCode, 422);
+        const out = await postForm(t, page, `${page}/${admin.userId}/remove`, {}, newAdmin.cookie);
         assert.equal(out.statusCode, 303);
         assert.equal(out.headers.location, `${page}?done=removed`);
         const roles = await t.db.db.selectFrom('organization_members').select(['user_id', 'role']).where('organization_id', '=', org.id).execute();
@@ -160,13 +154,13 @@ for (const engine of ENGINES) {
 
       test('requiring a second factor: needs one in the admin’s own session; held-back admins lose the tools', async () => {
         const { org, admin, page } = await scenario();
-        const refused = await post(t, page, `/organizations/${org.slug}/second-factor`, { required: '1' }, admin.cookie);
+        const refused = await postForm(t, page, `/organizations/${org.slug}/second-factor`, { required: '1' }, admin.cookie);
         assert.equal(refused.statusCode, 422);
         assert.match(refused.body, /Sign in with a second factor yourself before you require one for all admins/);
         assert.equal((await t.db.db.selectFrom('organizations').select('require_second_factor').where('id', '=', org.id).executeTakeFirstOrThrow()).require_second_factor, 0);
 
         const strong = `sid=${await createSession(t.db.db, admin.userId, { secondFactorVerified: true })}`;
-        const on = await post(t, page, `/organizations/${org.slug}/second-factor`, { required: '1' }, strong);
+        const on = await postForm(t, page, `/organizations/${org.slug}/second-factor`, { required: '1' }, strong);
         assert.equal(on.statusCode, 303);
         assert.equal((await t.db.db.selectFrom('organizations').select('require_second_factor').where('id', '=', org.id).executeTakeFirstOrThrow()).require_second_factor, 1);
         const shown = await t.app.inject({ url: `${page}?done=second_factor`, headers: { cookie: strong } });
@@ -178,9 +172,9 @@ for (const engine of ENGINES) {
         assert.equal(weak.statusCode, 200);
         assert.match(weak.body, /Your admin role is on hold here/);
         assert.doesNotMatch(weak.body, /members\/invite/);
-        assert.equal((await post(t, page, `${page}/invite`, { email: 'a@example.org', role: 'member' }, admin.cookie)).statusCode, 403);
+        assert.equal((await postForm(t, page, `${page}/invite`, { email: 'a@example.org', role: 'member' }, admin.cookie)).statusCode, 403);
 
-        const off = await post(t, page, `/organizations/${org.slug}/second-factor`, { required: '0' }, strong);
+        const off = await postForm(t, page, `/organizations/${org.slug}/second-factor`, { required: '0' }, strong);
         assert.equal(off.statusCode, 303);
         const events = await audit(t, org.id);
         assert.deepEqual(events.map((e) => [e.action, e.subject_id, JSON.parse(e.details)]), [
@@ -193,7 +187,7 @@ for (const engine of ENGINES) {
         const org = await makeOrganization(t.db.db, { name: 'Tandem Circle' });
         const admin = await loginAs(t, { roles: [[org.id, 'admin']] });
         const page = `/organizations/${org.slug}/members`;
-        const res = await post(t, page, `${page}/invite`, { email: 'Newcomer@Example.org', role: 'member' }, admin.cookie);
+        const res = await postForm(t, page, `${page}/invite`, { email: 'Newcomer@Example.org', role: 'member' }, admin.cookie);
         assert.equal(res.statusCode, 200);
         assert.equal(res.headers['cache-control'], 'no-store');
         assert.match(res.body, /This instance sends no e-mail\. Pass this invitation link on to <bdi>Newcomer@Example\.org<\/bdi> yourself/);
@@ -211,7 +205,7 @@ for (const engine of ENGINES) {
         const member = await loginAs(t, { roles: [[org.id, 'member']], name: 'Mehmet' });
         const instanceAdmin = await loginAs(t, { admin: true });
         const page = `/organizations/${org.slug}/members`;
-        const res = await post(t, page, `${page}/${member.userId}/password-reset`, {}, instanceAdmin.cookie);
+        const res = await postForm(t, page, `${page}/${member.userId}/password-reset`, {}, instanceAdmin.cookie);
         assert.equal(res.statusCode, 200);
         assert.equal(res.headers['cache-control'], 'no-store');
         assert.match(res.body, /Password reset link for <bdi>Mehmet<\/bdi>: it works once, for 60 minutes/);
@@ -226,7 +220,7 @@ for (const engine of ENGINES) {
         assert.deepEqual(JSON.parse(ev.details), { source: 'admin' });
         // Someone who is not a member of this organization: 404.
         const stranger = await loginAs(t);
-        assert.equal((await post(t, page, `${page}/${stranger.userId}/password-reset`, {}, instanceAdmin.cookie)).statusCode, 404);
+        assert.equal((await postForm(t, page, `${page}/${stranger.userId}/password-reset`, {}, instanceAdmin.cookie)).statusCode, 404);
       });
     });
   });
