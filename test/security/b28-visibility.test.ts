@@ -5,9 +5,10 @@ import { ENGINES } from '../helpers/db.ts';
 import { buildTestApp, loginAs, type TestApp } from '../helpers/app.ts';
 import { makeNetwork, makeNetworkMembership, makeOrganization, makeStruggle } from '../helpers/factories.ts';
 import { addStruggleUpdate } from '../../src/modules/struggles/struggles.service.ts';
+import { readFileSync } from 'node:fs';
 
 /**
- * Case B28 (shared/cases/B28.json) with what exists today: the private legal-aid circle of the
+ * Case B28 (test/fixtures/cases/B28.json) with what exists today: the private legal-aid circle of the
  * public organization "Kollektiv Nord" is a private struggle with two updates; the public
  * activity is a public struggle with one update. Anonymous visitors and signed-in non-members see
  * only the public one on every surface — pages, counts, the map, search, the API — and every GET
@@ -15,15 +16,25 @@ import { addStruggleUpdate } from '../../src/modules/struggles/struggles.service
  * Members with the role `private` requires (admin, coordinator) see all three.
  */
 
-const ORG = { slug: 'kollektiv-nord', name: 'Kollektiv Nord' };
+const B28 = JSON.parse(readFileSync(new URL('../fixtures/cases/B28.json', import.meta.url), 'utf8')) as {
+  org: { id: string };
+  circle: { id: string; org: string };
+  activities: { id: string; scope: string; summary: string }[];
+};
+const ORG = { slug: B28.org.id, name: 'Kollektiv Nord' };
 const PRIVATE = {
-  slug: 'rechtshilfe-kreis',
+  slug: B28.circle.id,
   title: 'Rechtshilfe-Kreis Fallarbeit',
   demands: 'Begleitung zur Anhörung 2026-06-10 VG Berlin',
   country: 'IR',
-  updates: ['Neue Notiz in Fall 2026-017', 'Anhörung 2026-06-10 VG Berlin'],
+  updates: B28.activities.filter((a) => a.scope === B28.circle.id).map((a) => a.summary),
 };
-const PUBLIC = { slug: 'infoabend-asylrecht', title: 'Infoabend Asylrecht', country: 'DE', update: 'Infoabend Asylrecht 2026-06-01' };
+const PUBLIC = {
+  slug: 'infoabend-asylrecht',
+  title: 'Infoabend Asylrecht',
+  country: 'DE',
+  update: B28.activities.find((a) => a.scope === B28.org.id)!.summary,
+};
 /** Strings that only the private circle contains (the search word alone is echoed in the search box). */
 const SECRETS = [PRIVATE.title, PRIVATE.slug, PRIVATE.updates[0]!, PRIVATE.updates[1]!, 'Fall 2026-017', '2026-06-10', 'VG Berlin'];
 
