@@ -14,7 +14,8 @@ import type { Database } from './db/schema.ts';
 import type { Engine } from './db/client.ts';
 import { databasePlugin } from './http/database.ts';
 import { requestContextPlugin } from './http/request-context.ts';
-import { errorHandlerPlugin } from './http/error-handler.ts';
+import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.ts';
+import { parseForm } from './http/form-body.ts';
 import { systemRoutes } from './http/system.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
@@ -72,6 +73,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: { level: opts.logLevel ?? 'info' },
     trustProxy: false,
     bodyLimit: 1_048_576,
+    frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -88,7 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('baseUrl', opts.baseUrl ?? 'http://localhost:3000');
   app.addHook('onClose', async () => mailer.close());
   await app.register(cookie);
-  await app.register(formbody);
+  await app.register(formbody, { parser: parseForm });
   await app.register(compress, { global: true, threshold: 1024 });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('./web/static/', import.meta.url)),

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from 'htm/preact';
 import { AppError, NotFound, ValidationFailed, Conflict, type FieldError } from './errors.ts';
 import { renderPage } from '../web/layout.ts';
+import { negotiateLocale, translator } from '../i18n/i18n.ts';
 
 /** True for requests to the JSON API (problem+json errors) rather than pages. */
 export function isApiRequest(request: FastifyRequest): boolean {
@@ -20,6 +21,25 @@ function schemaFieldErrors(err: FastifyError): FieldError[] {
     const messageId = extra ? 'validation.unknown_field' : missing ? 'validation.required' : 'validation.invalid';
     return { field, messageId };
   });
+}
+
+/**
+ * The problem `code` and message id for a plain 4xx status from Fastify or a plugin (rate limit,
+ * CSRF, body too large, wrong content type, malformed body).
+ */
+export function clientErrorCode(status: number): { code: string; messageId: string } {
+  switch (status) {
+    case 429:
+      return { code: 'rate_limited', messageId: 'errors.rate_limited' };
+    case 403:
+      return { code: 'forbidden', messageId: 'errors.csrf' };
+    case 413:
+      return { code: 'too_large', messageId: 'errors.bad_request' };
+    case 415:
+      return { code: 'unsupported_media_type', messageId: 'errors.unsupported_media_type' };
+    default:
+      return { code: 'bad_request', messageId: 'errors.bad_request' };
+  }
 }
 
 /**
@@ -49,8 +69,7 @@ export const errorHandlerPlugin = fp(
         fieldErrors = schemaFieldErrors(err);
       } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
         status = err.statusCode;
-        code = status === 429 ? 'rate_limited' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
-        messageId = status === 429 ? 'errors.rate_limited' : status === 403 ? 'errors.csrf' : status === 415 ? 'errors.unsupported_media_type' : 'errors.bad_request';
+        ({ code, messageId } = clientErrorCode(status));
       } else {
         request.log.error({ err }, 'unhandled error');
       }
@@ -90,6 +109,40 @@ export const errorHandlerPlugin = fp(
   },
   { name: 'error-handler', dependencies: ['request-context'] },
 );
+
+/**
+ * Security headers for answers that Fastify gives before any hook runs (see
+ * `frameworkErrorHandler`); the same policy as `@fastify/helmet` sets in app.ts.
+ */
+const FALLBACK_HEADERS = {
+  'content-security-policy':
+    "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;form-action 'self';frame-ancestors 'none';object-src 'none';base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/**
+ * Fastify's `frameworkErrors` option: errors Fastify meets before routing and hooks — a URL
+ * that is not valid percent-encoding (`FST_ERR_BAD_URL`), a path parameter over the length limit
+ * — answered like every other bad request: translated HTML page or problem+json, 4xx, with the
+ * security headers and nothing about the cause.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const tr = translator(negotiateLocale(undefined, request.headers['accept-language']));
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  reply.headers(FALLBACK_HEADERS);
+  if (request.url.startsWith('/api/')) {
+    reply.send(sendProblem(reply, { status, code: 'bad_request', title: tr.t('errors.bad_request') }));
+    return;
+  }
+  const ctx = { tr, viewer: null, csrfToken: '', path: '/', url: '/' };
+  reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(renderPage(ctx, { title: tr.t('errors.bad_request'), children: html`<h1>${tr.t('errors.bad_request')}</h1><p><a href="/">${tr.t('errors.back_home')}</a></p>` }));
+}
 
 /** Sends an RFC 9457 problem document. */
 export function sendProblem(

@@ -140,7 +140,12 @@ export function formatPlain(locale: string, template: string, values: Values = {
   return String(new IntlMessageFormat(template, locale, undefined, { ignoreTag: true }).format(isolateValues(values) as Record<string, string>));
 }
 
-/** Wraps a user-supplied value in First Strong Isolate … Pop Directional Isolate (U+2068 … U+2069) for plain text (Unicode UAX #9). */
+/**
+ * Wraps a user-supplied value in First Strong Isolate … Pop Directional Isolate (U+2068 … U+2069)
+ * for plain text (Unicode UAX #9 §2.7). Isolate marks inside the value are dropped first: a stray
+ * U+2069 would otherwise close the isolate early and let what follows escape it. (Names refuse
+ * these characters at input; this keeps older or imported values safe too.)
+ */
 export function isolate(value: string): string {
-  return `\u2068${value}\u2069`;
+  return `\u2068${value.replace(/[\u2066-\u2069]/g, '')}\u2069`;
 }

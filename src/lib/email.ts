@@ -11,9 +11,14 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  *   non-empty DNS labels, a non-numeric last label, no characters the URL host parser rewrites).
  */
 export function emailKey(email: string): string | null {
+  if (typeof email !== 'string') return null;
   const v = email.normalize('NFC').trim();
   const at = v.lastIndexOf('@');
-  if (at < 1 || at === v.length - 1 || /\s/.test(v)) return null;
+  // RFC 5321 §4.5.3.1.3: a path holds at most 256 octets, so an address at most 254 characters.
+  if (at < 1 || at === v.length - 1 || v.length > 254 || /\s/.test(v)) return null;
+  // No control, bidirectional-control, angle-bracket or quote characters (RFC 5322 atoms exclude them;
+  // quoted local parts are not accepted) — they would reach mail headers and pages.
+  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>"(),;\\[\]]/.test(v)) return null;
   const local = v.slice(0, at);
   const rawDomain = v.slice(at + 1).toLowerCase();
   if (local.includes('@') || /[%/\\?#[\]:]/.test(rawDomain)) return null;

@@ -22,6 +22,16 @@ export function slugify(value: string): string {
   return s || 'item';
 }
 
+/**
+ * True when the text contains a bidirectional formatting character that opens or closes an
+ * embedding, override or isolate (U+202A–U+202E, U+2066–U+2069; Unicode UAX #9 §2). In a name
+ * such a character could end the isolation around it early and reorder the sentence it is
+ * shown in (case B23), so names refuse them.
+ */
+export function hasBidiControls(value: string): boolean {
+  return /[\u202a-\u202e\u2066-\u2069]/.test(value);
+}
+
 /** True when the single-line text contains a line break or a control character. */
 export function hasControlCharacters(value: string): boolean {
   return /[\u0000-\u001f\u007f]/.test(value);

@@ -21,3 +21,31 @@ export function isDateOnly(value: string): boolean {
 export function todayIn(timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
+
+/**
+ * IANA time zones offered to people: `UTC` and every zone the runtime's ICU knows
+ * (`Intl.supportedValuesOf('timeZone')`, ECMA-402), which omits `UTC` itself.
+ */
+export const TIME_ZONES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
+const TIME_ZONE_SET = new Set(TIME_ZONES);
+
+/**
+ * The canonical IANA name of a time zone as ICU spells it (`europe/berlin` → `Europe/Berlin`,
+ * `Europe/Kyiv` stays a name ICU accepts), so what is stored is always a name the zone list
+ * shows. Offsets such as `+01:00` and `GMT+1` are not zones.
+ * @returns the canonical name, or null when the value names no zone.
+ */
+export function canonicalTimeZone(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (TIME_ZONE_SET.has(v)) return v;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)+$/.test(v)) return null;
+  try {
+    const resolved = new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
+    // ICU resolves case-insensitively; keep the spelling of the zone list when it has the zone.
+    const listed = TIME_ZONES.find((z) => z.toLowerCase() === v.toLowerCase());
+    return listed ?? resolved;
+  } catch {
+    return null;
+  }
+}

@@ -1,5 +1,5 @@
 import type { FieldError } from '../http/errors.ts';
-import { cleanText, hasControlCharacters } from './text.ts';
+import { cleanText, hasBidiControls, hasControlCharacters } from './text.ts';
 import { isCountryCode, isLanguageTag, canonicalLanguageTag } from './countries.ts';
 import { isDateOnly } from './time.ts';
 
@@ -20,7 +20,7 @@ export class FieldChecker {
     const v = cleanText(typeof raw === 'string' ? raw : raw == null ? null : String(raw));
     if (v === null) return o.required ? this.fail(field, 'validation.required') : null;
     if (hasControlCharacters(v)) return this.fail(field, 'validation.single_line');
-    if (o.noAngles && /[<>]/.test(v)) return this.fail(field, 'validation.name_characters');
+    if (o.noAngles && (/[<>]/.test(v) || hasBidiControls(v))) return this.fail(field, 'validation.name_characters');
     if (v.length > (o.max ?? 200)) return this.fail(field, 'validation.too_long', { max: o.max ?? 200 });
     return v;
   }

@@ -24,7 +24,20 @@ export function redirectAfterPost(reply: FastifyReply, location: string): Fastif
   return reply.redirect(safeLocalPath(location), 303);
 }
 
-/** `next` values from forms may only point inside this site (no `//host` or scheme). */
+/**
+ * `next` values from forms may only point inside this site: a path starting with one `/`, not
+ * `//host` or `/\host`, and without control characters or white space anywhere — browsers drop
+ * tabs and line breaks from URLs (WHATWG URL §4.4), so `/\t/evil.example` would become
+ * `//evil.example`, and a line break cannot go into a `Location` header at all. Anything else
+ * gives `/`.
+ */
 export function safeLocalPath(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (typeof next !== 'string' || next.length > 2000 || !/^\/(?![/\\])/.test(next) || /[\u0000-\u0020\u007f-\u009f\u2028\u2029]/.test(next)) return '/';
+  // Resolved against a placeholder origin, the path must stay on that origin.
+  const base = 'http://solidaris.invalid';
+  try {
+    return new URL(next, base).origin === base ? next : '/';
+  } catch {
+    return '/';
+  }
 }

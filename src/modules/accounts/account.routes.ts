@@ -6,7 +6,8 @@ import type { Viewer } from '../../http/viewer.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { todayIn } from '../../lib/time.ts';
-import { changePassword, eraseAccount, exportAccount, listSessions, revokeSessions, updateProfile, type SessionScope } from './account.service.ts';
+import { changePassword, listSessions, revokeSessions, updateProfile, type SessionScope } from './account.service.ts';
+import { eraseAccount, exportAccount } from './account-data.service.ts';
 import { accountView, erasedView, eraseView, type AccountForm, type ProfileFormValues } from './account.views.ts';
 
 type Form = Record<string, string | undefined>;

@@ -6,7 +6,7 @@ import { ValidationFailed, Conflict, type FieldError } from '../../http/errors.t
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
 import { emailKey } from '../../lib/email.ts';
-import { cleanText, hasControlCharacters } from '../../lib/text.ts';
+import { cleanText, hasBidiControls, hasControlCharacters } from '../../lib/text.ts';
 import { hashPassword, verifyPassword } from '../../lib/passwords.ts';
 
 /** Sessions last 30 days from the last request. */
@@ -35,7 +35,7 @@ export function validateNewUser(input: NewUser): { email: string; emailKey: stri
   if (!key) errors.push({ field: 'email', messageId: 'validation.email' });
   const displayName = cleanText(input.displayName) ?? '';
   if (!displayName) errors.push({ field: 'displayName', messageId: 'validation.required' });
-  else if (hasControlCharacters(displayName) || /[<>]/.test(displayName))
+  else if (hasControlCharacters(displayName) || hasBidiControls(displayName) || /[<>]/.test(displayName))
     errors.push({ field: 'displayName', messageId: 'validation.name_characters' });
   else if (displayName.length > 120) errors.push({ field: 'displayName', messageId: 'validation.too_long', values: { max: 120 } });
   if (input.password.length < PASSWORD_MIN)

@@ -130,7 +130,7 @@ for (const engine of ENGINES) {
         assert.match(res.body, /id="f-displayName"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="f-displayName"/);
         assert.match(res.body, /id="f-email-error"/);
         assert.match(res.body, /id="f-password-error"/);
-        assert.match(res.body, /Names may not contain line breaks or angle brackets/);
+        assert.match(res.body, /Names may not contain line breaks, angle brackets/);
         assert.match(res.body, /Use an e-mail address such as name@example.org/);
         assert.match(res.body, /Use at least 10 characters/);
         // The entered values come back escaped; the password never does.

@@ -25,7 +25,7 @@ export function setupView(ctx: PageContext, errors: ErrorMap, values: { email?: 
   const { t } = ctx.tr;
   return html`<h1>${t('accounts.setup.title')}</h1>
     <p>${t('accounts.setup.intro')}</p>
-    ${errorSummary(ctx, errors)}
+    ${errorSummary(ctx, errors, { displayName: 'accounts.fields.display_name', email: 'accounts.fields.email', password: 'accounts.fields.password' })}
     <form method="post" action="/setup" class="narrow" novalidate>
       ${csrfField(ctx)}
       ${field(ctx, errors, { name: 'displayName', label: 'accounts.fields.display_name', value: values.displayName, required: true, autocomplete: 'name' })}

@@ -4,7 +4,7 @@ import type { OrganizationRole } from '../../db/schema.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { AppError, NotFound, ValidationFailed, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { nowInstant } from '../../lib/time.ts';
+import { TIME_ZONES, canonicalTimeZone, nowInstant } from '../../lib/time.ts';
 import { emailKey } from '../../lib/email.ts';
 import { cleanText } from '../../lib/text.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -287,12 +287,9 @@ export interface InvitationSignUp {
   locale: string;
 }
 
-let zones: string[] | null = null;
-
 /** Time zones offered at sign-up: `UTC` and every IANA zone the runtime knows. */
-export function timeZoneChoices(): string[] {
-  zones ??= ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
-  return zones;
+export function timeZoneChoices(): readonly string[] {
+  return TIME_ZONES;
 }
 
 /**
@@ -309,7 +306,7 @@ export async function signUpWithInvitation(db: Db, token: string, input: Invitat
   if (!inv) throw new InvitationInvalid();
   const displayName = typeof input.displayName === 'string' ? input.displayName : '';
   const password = typeof input.password === 'string' ? input.password : '';
-  const timeZone = typeof input.timeZone === 'string' && input.timeZone ? input.timeZone : 'UTC';
+  const timeZone = input.timeZone === undefined || input.timeZone === '' ? 'UTC' : canonicalTimeZone(input.timeZone);
   const errors: FieldError[] = [];
   try {
     validateNewUser({ email: inv.email, displayName, password });
@@ -317,10 +314,10 @@ export async function signUpWithInvitation(db: Db, token: string, input: Invitat
     if (!(err instanceof ValidationFailed)) throw err;
     errors.push(...err.errors);
   }
-  if (!timeZoneChoices().includes(timeZone)) errors.push({ field: 'timeZone', messageId: 'validation.choice' });
+  if (!timeZone) errors.push({ field: 'timeZone', messageId: 'validation.choice' });
   if (errors.length) throw new ValidationFailed(errors);
   return inTransaction(db, async (tx) => {
-    const userId = await createUser(tx, { email: inv.email, displayName, password, locale: input.locale, timeZone });
+    const userId = await createUser(tx, { email: inv.email, displayName, password, locale: input.locale, timeZone: timeZone! });
     await accept(tx, inv, userId, true);
     const sessionToken = await createSession(tx, userId);
     return { sessionToken, invitation: inv, userId };

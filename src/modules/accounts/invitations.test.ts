@@ -181,8 +181,8 @@ for (const engine of ENGINES) {
       await invite({ email });
       const { token } = linkOf(await smtp.waitFor((m) => JSON.stringify(m.to).includes(email)));
       for (const [displayName, password, timeZone, fieldName, message] of [
-        ['Kemal\nAdmin', PASSWORD, 'UTC', 'displayName', /Names may not contain line breaks or angle brackets/],
-        ['Kemal <b>', PASSWORD, 'UTC', 'displayName', /Names may not contain line breaks or angle brackets/],
+        ['Kemal\nAdmin', PASSWORD, 'UTC', 'displayName', /Names may not contain line breaks, angle brackets/],
+        ['Kemal <b>', PASSWORD, 'UTC', 'displayName', /Names may not contain line breaks, angle brackets/],
         ['Kemal', 'short', 'UTC', 'password', /Use at least 10 characters/],
         ['Kemal', PASSWORD, 'Mars/Olympus', 'timeZone', /Choose one of the offered values/],
       ] as const) {

@@ -5,28 +5,21 @@ import { dirname, join } from 'node:path';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../../http/request-context.ts';
 import { AppError, formFieldErrors, type FieldError } from '../../http/errors.ts';
-import { sendProblem } from '../../http/error-handler.ts';
+import { clientErrorCode, sendProblem } from '../../http/error-handler.ts';
 import { requireJson } from '../../http/api.ts';
 import { errorMap } from '../../web/forms.ts';
 import { redirectAfterPost, safeLocalPath, sendPage } from '../../web/reply.ts';
+import { loadPendingSession, secondFactorsOf, type PendingSession } from './second-factor.service.ts';
+import { completeSignInWithRecoveryCode, completeSignInWithTotp, confirmTotp, disableTotp, regenerateRecoveryCodes, totpSetupFor } from './totp.service.ts';
 import {
   completeSignInWithPasskey,
-  completeSignInWithRecoveryCode,
-  completeSignInWithTotp,
-  confirmTotp,
-  disableTotp,
   listPasskeys,
-  loadPendingSession,
   passkeyAuthenticationOptions,
   passkeyRegistrationOptions,
-  regenerateRecoveryCodes,
   registerPasskey,
   removePasskey,
-  secondFactorsOf,
-  totpSetupFor,
-  type PendingSession,
   type RelyingParty,
-} from './second-factor.service.ts';
+} from './passkeys.service.ts';
 import { recoveryCodesView, securityView, secondStepView, type SecurityPageData } from './second-factor.views.ts';
 
 type Form = Record<string, string | undefined>;
@@ -64,8 +57,7 @@ function jsonErrors(err: FastifyError, request: FastifyRequest, reply: FastifyRe
   }
   const status = err.validation ? 400 : err.statusCode;
   if (status && status >= 400 && status < 500) {
-    const code = status === 429 ? 'rate_limited' : status === 403 ? 'forbidden' : status === 415 ? 'unsupported_media_type' : 'bad_request';
-    const messageId = status === 429 ? 'errors.rate_limited' : status === 403 ? 'errors.csrf' : status === 415 ? 'errors.unsupported_media_type' : 'errors.bad_request';
+    const { code, messageId } = clientErrorCode(status);
     return sendProblem(reply, { status, code, title: tr.t(messageId) });
   }
   throw err;

@@ -4,7 +4,8 @@ import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { errorSummary, field, type ErrorMap } from '../../web/forms.ts';
 import { isolate } from '../../i18n/i18n.ts';
-import { groupSecret, type PasskeyRow, type TotpSetup } from './second-factor.service.ts';
+import type { PasskeyRow } from './passkeys.service.ts';
+import { groupSecret, type TotpSetup } from './totp.service.ts';
 
 /** Where passkeys.js loads @simplewebauthn/browser from (the version busts the year-long cache). */
 export interface PasskeyScript {

@@ -1,0 +1,319 @@
+import { inTransaction, type Db, type Engine } from '../../db/client.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import { NotFound, ValidationFailed } from '../../http/errors.ts';
+import { LOCALES } from '../../i18n/i18n.ts';
+import { nowInstant } from '../../lib/time.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { requirePassword } from './account.service.ts';
+
+// ---- GDPR: export (Art. 15 access, Art. 20 portability) and erasure (Art. 17)
+
+/** What erasure does to a column that names the person. */
+export type ErasureRule =
+  /** The row is deleted. */
+  | 'delete'
+  /** The row stays and keeps pointing at the tombstone (shared records keep their integrity). */
+  | 'keep'
+  /** The `users` row itself becomes a tombstone. */
+  | 'tombstone'
+  /** Pending rows are revoked; answered ones stay. */
+  | 'revoke_pending'
+  /** The row stays; the person's e-mail address in it is blanked. */
+  | 'blank_email';
+
+/**
+ * Every column that names an account, with where the export shows it (a dotted path into
+ * {@link AccountExport}) and what erasure does to it. The test walks the database schema: a new
+ * column that references `users` (or is named `*user_id` / `*_by`) must be added here, to the
+ * export and to {@link eraseAccount}.
+ */
+export const PERSONAL_DATA: Readonly<Record<string, Readonly<Record<string, { export: string; erase: ErasureRule }>>>> = {
+  users: { id: { export: 'profile', erase: 'tombstone' } },
+  sessions: { user_id: { export: 'sessions', erase: 'delete' } },
+  organization_members: { user_id: { export: 'organizationRoles', erase: 'delete' } },
+  network_roles: { user_id: { export: 'networkRoles', erase: 'delete' } },
+  recovery_codes: { user_id: { export: 'secondFactor.recoveryCodes', erase: 'delete' } },
+  passkeys: { user_id: { export: 'secondFactor.passkeys', erase: 'delete' } },
+  password_resets: { user_id: { export: 'passwordResets', erase: 'delete' } },
+  invitations: {
+    invited_by: { export: 'invitations.sent', erase: 'revoke_pending' },
+    accepted_by: { export: 'invitations.accepted', erase: 'blank_email' },
+  },
+  audit_events: { actor_user_id: { export: 'auditEvents', erase: 'keep' } },
+  organizations: { created_by: { export: 'created.organizations', erase: 'keep' } },
+  networks: { created_by: { export: 'created.networks', erase: 'keep' } },
+  struggles: { created_by: { export: 'created.struggles', erase: 'keep' } },
+  struggle_updates: { created_by: { export: 'created.struggleUpdates', erase: 'keep' } },
+};
+
+/** The JSON document of `GET /account/export`. Instants are ISO 8601 UTC; dates `YYYY-MM-DD`. */
+export interface AccountExport {
+  format: 'solidaris-account-export';
+  version: 1;
+  exportedAt: string;
+  /** A translated explanation of the document (the request's UI language). */
+  about: string;
+  profile: {
+    id: string;
+    email: string;
+    displayName: string;
+    locale: string;
+    timeZone: string;
+    instanceAdministrator: boolean;
+    createdAt: string;
+    updatedAt: string;
+  };
+  /** Stored secrets: `withheld` when one exists (never included), `none` otherwise. */
+  credentials: {
+    passwordHash: 'withheld';
+    totpSecret: 'withheld' | 'none';
+    recoveryCodeHashes: 'withheld' | 'none';
+  };
+  secondFactor: {
+    totpEnabledAt: string | null;
+    recoveryCodes: { unused: number; used: number };
+    passkeys: { name: string; createdAt: string; lastUsedAt: string | null }[];
+  };
+  organizationRoles: { organization: { id: string; slug: string; name: string }; role: string; since: string }[];
+  networkRoles: { network: { id: string; slug: string; name: string }; role: string; since: string }[];
+  sessions: { createdAt: string; lastSeenAt: string; expiresAt: string; userAgent: string | null; current: boolean }[];
+  invitations: {
+    sent: { id: string; organization: string; email: string; role: string; createdAt: string; expiresAt: string; acceptedAt: string | null; revokedAt: string | null }[];
+    accepted: { id: string; organization: string; role: string; createdAt: string; acceptedAt: string | null }[];
+  };
+  passwordResets: { createdAt: string; expiresAt: string; usedAt: string | null }[];
+  auditEvents: { id: string; at: string; action: string; organizationId: string | null; subjectType: string; subjectId: string | null; sessionRef: string | null; details: unknown }[];
+  created: {
+    organizations: { id: string; slug: string; name: string; createdAt: string }[];
+    networks: { id: string; slug: string; name: string; createdAt: string }[];
+    struggles: { id: string; slug: string; title: string; createdAt: string }[];
+    struggleUpdates: { id: string; struggle: { id: string; slug: string; title: string }; date: string; createdAt: string }[];
+  };
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Everything stored about the signed-in person (GDPR Art. 15 right of access, Art. 20 data
+ * portability: structured, commonly used, machine-readable). Secrets — the password hash, the TOTP
+ * secret, recovery code hashes, session token hashes, pending WebAuthn challenges — are named as
+ * existing but never included. `about` is the translated explanation. The export itself is
+ * written to the audit log (`account.exported`), so a person can see when their data left.
+ * @throws {NotFound} when the account is gone or erased.
+ */
+export async function exportAccount(db: Db, viewer: Viewer, about: string): Promise<AccountExport> {
+  const uid = viewer.userId;
+  const user = await db.selectFrom('users').selectAll().where('id', '=', uid).where('erased_at', 'is', null).executeTakeFirst();
+  if (!user) throw new NotFound();
+  const [codes, passkeys, orgRoles, netRoles, sessions, sent, accepted, resets, events, orgs, nets, struggles, updates] = await Promise.all([
+    db.selectFrom('recovery_codes').select(['used_at']).where('user_id', '=', uid).execute(),
+    db.selectFrom('passkeys').select(['name', 'created_at', 'last_used_at']).where('user_id', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('organization_members')
+      .innerJoin('organizations', 'organizations.id', 'organization_members.organization_id')
+      .select(['organizations.id', 'organizations.slug', 'organizations.name', 'organization_members.role', 'organization_members.created_at'])
+      .where('organization_members.user_id', '=', uid)
+      .orderBy('organization_members.created_at')
+      .execute(),
+    db
+      .selectFrom('network_roles')
+      .innerJoin('networks', 'networks.id', 'network_roles.network_id')
+      .select(['networks.id', 'networks.slug', 'networks.name', 'network_roles.role', 'network_roles.created_at'])
+      .where('network_roles.user_id', '=', uid)
+      .orderBy('network_roles.created_at')
+      .execute(),
+    db.selectFrom('sessions').select(['id', 'created_at', 'last_seen_at', 'expires_at', 'user_agent']).where('user_id', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('invitations')
+      .innerJoin('organizations', 'organizations.id', 'invitations.organization_id')
+      .select(['invitations.id', 'organizations.slug', 'invitations.email', 'invitations.role', 'invitations.created_at', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at'])
+      .where('invitations.invited_by', '=', uid)
+      .orderBy('invitations.created_at')
+      .execute(),
+    db
+      .selectFrom('invitations')
+      .innerJoin('organizations', 'organizations.id', 'invitations.organization_id')
+      .select(['invitations.id', 'organizations.slug', 'invitations.role', 'invitations.created_at', 'invitations.accepted_at'])
+      .where('invitations.accepted_by', '=', uid)
+      .orderBy('invitations.created_at')
+      .execute(),
+    db.selectFrom('password_resets').select(['created_at', 'expires_at', 'used_at']).where('user_id', '=', uid).orderBy('created_at').execute(),
+    db.selectFrom('audit_events').selectAll().where('actor_user_id', '=', uid).orderBy('at').orderBy('id').execute(),
+    db.selectFrom('organizations').select(['id', 'slug', 'name', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db.selectFrom('networks').select(['id', 'slug', 'name', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db.selectFrom('struggles').select(['id', 'slug', 'title', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('struggle_updates')
+      .innerJoin('struggles', 'struggles.id', 'struggle_updates.struggle_id')
+      .select(['struggle_updates.id', 'struggles.id as struggle_id', 'struggles.slug', 'struggles.title', 'struggle_updates.date', 'struggle_updates.created_at'])
+      .where('struggle_updates.created_by', '=', uid)
+      .orderBy('struggle_updates.created_at')
+      .execute(),
+  ]);
+  const stored = 'withheld' as const;
+  await recordAudit(db, viewer, { action: 'account.exported', subjectType: 'account', subjectId: uid });
+  return {
+    format: 'solidaris-account-export',
+    version: 1,
+    exportedAt: nowInstant(),
+    about,
+    profile: {
+      id: user.id,
+      email: user.email,
+      displayName: user.display_name,
+      locale: user.locale,
+      timeZone: user.time_zone,
+      instanceAdministrator: Number(user.is_admin) === 1,
+      createdAt: user.created_at,
+      updatedAt: user.updated_at,
+    },
+    credentials: {
+      passwordHash: stored,
+      totpSecret: user.totp_secret ? stored : 'none',
+      recoveryCodeHashes: codes.length ? stored : 'none',
+    },
+    secondFactor: {
+      totpEnabledAt: user.totp_enabled_at,
+      recoveryCodes: { unused: codes.filter((c) => c.used_at === null).length, used: codes.filter((c) => c.used_at !== null).length },
+      passkeys: passkeys.map((p) => ({ name: p.name, createdAt: p.created_at, lastUsedAt: p.last_used_at })),
+    },
+    organizationRoles: orgRoles.map((r) => ({ organization: { id: r.id, slug: r.slug, name: r.name }, role: r.role, since: r.created_at })),
+    networkRoles: netRoles.map((r) => ({ network: { id: r.id, slug: r.slug, name: r.name }, role: r.role, since: r.created_at })),
+    sessions: sessions.map((s) => ({ createdAt: s.created_at, lastSeenAt: s.last_seen_at, expiresAt: s.expires_at, userAgent: s.user_agent, current: s.id === viewer.sessionId })),
+    invitations: {
+      sent: sent.map((i) => ({
+        id: i.id,
+        organization: i.slug,
+        email: i.email,
+        role: i.role,
+        createdAt: i.created_at,
+        expiresAt: i.expires_at,
+        acceptedAt: i.accepted_at,
+        revokedAt: i.revoked_at,
+      })),
+      accepted: accepted.map((i) => ({ id: i.id, organization: i.slug, role: i.role, createdAt: i.created_at, acceptedAt: i.accepted_at })),
+    },
+    passwordResets: resets.map((r) => ({ createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at })),
+    auditEvents: events.map((e) => ({
+      id: e.id,
+      at: e.at,
+      action: e.action,
+      organizationId: e.organization_id,
+      subjectType: e.subject_type,
+      subjectId: e.subject_id,
+      sessionRef: e.session_ref,
+      details: parseJson(e.details),
+    })),
+    created: {
+      organizations: orgs.map((o) => ({ id: o.id, slug: o.slug, name: o.name, createdAt: o.created_at })),
+      networks: nets.map((n) => ({ id: n.id, slug: n.slug, name: n.name, createdAt: n.created_at })),
+      struggles: struggles.map((s) => ({ id: s.id, slug: s.slug, title: s.title, createdAt: s.created_at })),
+      struggleUpdates: updates.map((u) => ({ id: u.id, struggle: { id: u.struggle_id, slug: u.slug, title: u.title }, date: u.date, createdAt: u.created_at })),
+    },
+  };
+}
+
+/** Organizations (id, slug, name) where the account is the only stored `admin`. */
+export async function organizationsWithSoleAdmin(db: Db, userId: string, engine?: Engine): Promise<{ id: string; slug: string; name: string }[]> {
+  const adminOf = await db
+    .selectFrom('organization_members')
+    .innerJoin('organizations', 'organizations.id', 'organization_members.organization_id')
+    .select(['organizations.id', 'organizations.slug', 'organizations.name'])
+    .where('organization_members.user_id', '=', userId)
+    .where('organization_members.role', '=', 'admin')
+    .orderBy('organizations.name')
+    .execute();
+  if (!adminOf.length) return [];
+  const ids = adminOf.map((o) => o.id);
+  // On PostgreSQL two admins erasing at once must not both see the other as the remaining admin:
+  // lock the organizations' rows so the second transaction counts after the first committed.
+  // (SQLite runs one write transaction at a time.)
+  if (engine === 'postgres') await db.selectFrom('organizations').select('id').where('id', 'in', ids).orderBy('id').forUpdate().execute();
+  const others = await db
+    .selectFrom('organization_members')
+    .select('organization_id')
+    .where('organization_id', 'in', ids)
+    .where('role', '=', 'admin')
+    .where('user_id', '!=', userId)
+    .execute();
+  const covered = new Set(others.map((o) => o.organization_id));
+  return adminOf.filter((o) => !covered.has(o.id));
+}
+
+/**
+ * Erases the signed-in person's account (GDPR Art. 17 right to erasure), in one transaction:
+ * deletes their sessions, recovery codes, passkeys, password resets, organization memberships and
+ * network roles; revokes the invitations they sent that are still pending; blanks the e-mail
+ * address on invitations they accepted; and turns the `users` row into a tombstone (e-mail empty,
+ * e-mail key `erased:<id>` so the address can open a new account, name empty, password hash `!`
+ * which no password matches, second factor cleared, language and time zone reset, `erased_at`
+ * set). Records they created (organizations, networks, struggles, timeline entries) and the audit
+ * log keep pointing at the tombstone, shown as "former member". Writes `account.erased` (counts
+ * only, no personal data) to the instance log and to the log of every organization they belonged to.
+ * See {@link PERSONAL_DATA} for the rule per column.
+ * @throws {ValidationFailed} `password` (required / wrong); `organizations`
+ *   (`account.erase.last_admin`, one error per organization, value `organization` = its name) when
+ *   they are the only admin of an organization and must hand over first. Nothing is changed then.
+ */
+export async function eraseAccount(db: Db, viewer: Viewer, input: { password?: unknown }, engine?: Engine): Promise<void> {
+  await requirePassword(db, viewer.userId, input.password, 'password');
+  await inTransaction(db, async (tx) => {
+    const sole = await organizationsWithSoleAdmin(tx, viewer.userId, engine);
+    if (sole.length) {
+      throw new ValidationFailed(sole.map((o) => ({ field: 'organizations', messageId: 'account.erase.last_admin', values: { organization: o.name } })));
+    }
+    const uid = viewer.userId;
+    const now = nowInstant();
+    const memberships = await tx.selectFrom('organization_members').select('organization_id').where('user_id', '=', uid).execute();
+    const count = async (table: 'sessions' | 'recovery_codes' | 'passkeys' | 'password_resets' | 'network_roles') =>
+      Number((await tx.deleteFrom(table).where('user_id', '=', uid).executeTakeFirst()).numDeletedRows);
+    const details = {
+      organizationsLeft: memberships.length,
+      networkRolesEnded: await count('network_roles'),
+      sessionsEnded: await count('sessions'),
+      passkeysDeleted: await count('passkeys'),
+      recoveryCodesDeleted: await count('recovery_codes'),
+      passwordResetsDeleted: await count('password_resets'),
+      invitationsRevoked: Number(
+        (
+          await tx
+            .updateTable('invitations')
+            .set({ revoked_at: now })
+            .where('invited_by', '=', uid)
+            .where('accepted_at', 'is', null)
+            .where('revoked_at', 'is', null)
+            .executeTakeFirst()
+        ).numUpdatedRows,
+      ),
+    };
+    await tx.deleteFrom('organization_members').where('user_id', '=', uid).execute();
+    await tx.updateTable('invitations').set({ email: '', email_key: '' }).where('accepted_by', '=', uid).execute();
+    await tx
+      .updateTable('users')
+      .set({
+        email: '',
+        email_key: `erased:${uid}`,
+        display_name: '',
+        password_hash: '!',
+        locale: LOCALES[0],
+        time_zone: 'UTC',
+        is_admin: 0,
+        totp_secret: null,
+        totp_enabled_at: null,
+        totp_last_step: null,
+        erased_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', uid)
+      .execute();
+    const event = { action: 'account.erased', subjectType: 'account', subjectId: uid } as const;
+    await recordAudit(tx, viewer, { ...event, details });
+    for (const m of memberships) await recordAudit(tx, viewer, { ...event, organizationId: m.organization_id, details: {} });
+  });
+}
