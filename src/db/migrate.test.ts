@@ -19,8 +19,10 @@ const MIGRATIONS = readdirSync(fileURLToPath(new URL('./migrations/', import.met
   .map((f) => f.slice(0, -3));
 
 const TABLES = [
+  'action_days',
   'audit_events',
   'invitations',
+  'local_actions',
   'network_memberships',
   'network_roles',
   'networks',
@@ -31,6 +33,11 @@ const TABLES = [
   'password_resets',
   'recovery_codes',
   'sessions',
+  'solidarity_call_asks',
+  'solidarity_call_issuers',
+  'solidarity_call_languages',
+  'solidarity_calls',
+  'solidarity_responses',
   'struggle_organizations',
   'struggle_sources',
   'struggle_updates',

@@ -24,6 +24,13 @@ export interface Database {
   password_resets: PasswordResetsTable;
   network_roles: NetworkRolesTable;
   audit_events: AuditEventsTable;
+  solidarity_calls: SolidarityCallsTable;
+  solidarity_call_asks: SolidarityCallAsksTable;
+  solidarity_call_languages: SolidarityCallLanguagesTable;
+  solidarity_call_issuers: SolidarityCallIssuersTable;
+  solidarity_responses: SolidarityResponsesTable;
+  action_days: ActionDaysTable;
+  local_actions: LocalActionsTable;
 }
 
 export interface UsersTable {
@@ -244,4 +251,123 @@ export interface AuditEventsTable {
   subject_id: string | null;
   /** JSON object of details (never secrets). */
   details: Generated<string>;
+}
+
+/** What a solidarity call asks for. */
+export const CALL_ASKS = ['statement', 'donation', 'action', 'boycott', 'hearing', 'messages'] as const;
+export type CallAsk = (typeof CALL_ASKS)[number];
+/** What a response (solidarity action) reports. */
+export const RESPONSE_KINDS = ['statement_sent', 'rally_held', 'donation_made', 'delegation', 'boycott_joined', 'message'] as const;
+export type ResponseKind = (typeof RESPONSE_KINDS)[number];
+/** What a local action on an action day is. */
+export const LOCAL_ACTION_KINDS = ['rally', 'strike', 'vigil', 'assembly', 'info_stand', 'online', 'other'] as const;
+export type LocalActionKind = (typeof LOCAL_ACTION_KINDS)[number];
+
+/** A call for solidarity with a struggle, issued by one or more organizations. */
+export interface SolidarityCallsTable {
+  id: string;
+  slug: string;
+  struggle_id: string;
+  /** The issuing organization that owns the record (visibility is decided by its members). */
+  organization_id: string;
+  title: string;
+  body: string;
+  lang: string;
+  /** Last day answers are asked for (date-only, inclusive). */
+  deadline: string | null;
+  /** Day of the action asked for (date-only). */
+  action_date: string | null;
+  visibility: Visibility;
+  search_text: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SolidarityCallAsksTable {
+  call_id: string;
+  ask: CallAsk;
+}
+
+export interface SolidarityCallLanguagesTable {
+  call_id: string;
+  language: string;
+  position: number;
+}
+
+/** Every organization issuing a call, the owner included. */
+export interface SolidarityCallIssuersTable {
+  call_id: string;
+  organization_id: string;
+}
+
+/** What an organization (or a network, through a member organization) did in answer to a call. */
+export interface SolidarityResponsesTable {
+  id: string;
+  call_id: string;
+  organization_id: string;
+  network_id: string | null;
+  kind: ResponseKind;
+  /** Date-only. */
+  date: string;
+  place: string | null;
+  country: string | null;
+  report: string | null;
+  lang: string;
+  link: string | null;
+  visibility: Visibility;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A coordinated international date or range, called by an organization (optionally for a network). */
+export interface ActionDaysTable {
+  id: string;
+  slug: string;
+  title: string;
+  call_text: string;
+  lang: string;
+  /** Date-only, inclusive range. */
+  start_date: string;
+  end_date: string;
+  organization_id: string;
+  network_id: string | null;
+  struggle_id: string | null;
+  visibility: Visibility;
+  search_text: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A participating organization's action on an action day, in its own IANA time zone. */
+export interface LocalActionsTable {
+  id: string;
+  action_day_id: string;
+  organization_id: string;
+  title: string;
+  kind: LocalActionKind;
+  city: string;
+  country: string;
+  venue: string | null;
+  /** 1 for an all-day action (dates only). */
+  all_day: Generated<number>;
+  /** Wall-clock `YYYY-MM-DDTHH:MM` in `time_zone`, as entered; null when all-day. */
+  start_local: string | null;
+  end_local: string | null;
+  /** IANA zone of the local times; null when all-day. */
+  time_zone: string | null;
+  /** The instants (ISO 8601 UTC) of the local times, for the date's own offset; null when all-day. */
+  starts_at: string | null;
+  ends_at: string | null;
+  /** Date-only, inclusive: the local calendar days the action covers. */
+  start_date: string;
+  end_date: string;
+  expected_participants: number | null;
+  contact: string | null;
+  visibility: Visibility;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
 }

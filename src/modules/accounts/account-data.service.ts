@@ -44,6 +44,10 @@ export const PERSONAL_DATA: Readonly<Record<string, Readonly<Record<string, { ex
   networks: { created_by: { export: 'created.networks', erase: 'keep' } },
   struggles: { created_by: { export: 'created.struggles', erase: 'keep' } },
   struggle_updates: { created_by: { export: 'created.struggleUpdates', erase: 'keep' } },
+  solidarity_calls: { created_by: { export: 'created.solidarityCalls', erase: 'keep' } },
+  solidarity_responses: { created_by: { export: 'created.solidarityResponses', erase: 'keep' } },
+  action_days: { created_by: { export: 'created.actionDays', erase: 'keep' } },
+  local_actions: { created_by: { export: 'created.localActions', erase: 'keep' } },
 };
 
 /** The JSON document of `GET /account/export`. Instants are ISO 8601 UTC; dates `YYYY-MM-DD`. */
@@ -88,6 +92,10 @@ export interface AccountExport {
     networks: { id: string; slug: string; name: string; createdAt: string }[];
     struggles: { id: string; slug: string; title: string; createdAt: string }[];
     struggleUpdates: { id: string; struggle: { id: string; slug: string; title: string }; date: string; createdAt: string }[];
+    solidarityCalls: { id: string; slug: string; title: string; createdAt: string }[];
+    solidarityResponses: { id: string; call: { id: string; slug: string }; kind: string; date: string; createdAt: string }[];
+    actionDays: { id: string; slug: string; title: string; createdAt: string }[];
+    localActions: { id: string; actionDay: { id: string; slug: string }; title: string; city: string; createdAt: string }[];
   };
 }
 
@@ -111,6 +119,24 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
   const uid = viewer.userId;
   const user = await db.selectFrom('users').selectAll().where('id', '=', uid).where('erased_at', 'is', null).executeTakeFirst();
   if (!user) throw new NotFound();
+  const [calls, responses, days, localActions] = await Promise.all([
+    db.selectFrom('solidarity_calls').select(['id', 'slug', 'title', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('solidarity_responses')
+      .innerJoin('solidarity_calls', 'solidarity_calls.id', 'solidarity_responses.call_id')
+      .select(['solidarity_responses.id', 'solidarity_calls.id as call_id', 'solidarity_calls.slug', 'solidarity_responses.kind', 'solidarity_responses.date', 'solidarity_responses.created_at'])
+      .where('solidarity_responses.created_by', '=', uid)
+      .orderBy('solidarity_responses.created_at')
+      .execute(),
+    db.selectFrom('action_days').select(['id', 'slug', 'title', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('local_actions')
+      .innerJoin('action_days', 'action_days.id', 'local_actions.action_day_id')
+      .select(['local_actions.id', 'action_days.id as day_id', 'action_days.slug', 'local_actions.title', 'local_actions.city', 'local_actions.created_at'])
+      .where('local_actions.created_by', '=', uid)
+      .orderBy('local_actions.created_at')
+      .execute(),
+  ]);
   const [codes, passkeys, orgRoles, netRoles, sessions, sent, accepted, resets, events, orgs, nets, struggles, updates] = await Promise.all([
     db.selectFrom('recovery_codes').select(['used_at']).where('user_id', '=', uid).execute(),
     db.selectFrom('passkeys').select(['name', 'created_at', 'last_used_at']).where('user_id', '=', uid).orderBy('created_at').execute(),
@@ -215,6 +241,10 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       networks: nets.map((n) => ({ id: n.id, slug: n.slug, name: n.name, createdAt: n.created_at })),
       struggles: struggles.map((s) => ({ id: s.id, slug: s.slug, title: s.title, createdAt: s.created_at })),
       struggleUpdates: updates.map((u) => ({ id: u.id, struggle: { id: u.struggle_id, slug: u.slug, title: u.title }, date: u.date, createdAt: u.created_at })),
+      solidarityCalls: calls.map((c) => ({ id: c.id, slug: c.slug, title: c.title, createdAt: c.created_at })),
+      solidarityResponses: responses.map((r) => ({ id: r.id, call: { id: r.call_id, slug: r.slug }, kind: r.kind, date: r.date, createdAt: r.created_at })),
+      actionDays: days.map((d) => ({ id: d.id, slug: d.slug, title: d.title, createdAt: d.created_at })),
+      localActions: localActions.map((a) => ({ id: a.id, actionDay: { id: a.day_id, slug: a.slug }, title: a.title, city: a.city, createdAt: a.created_at })),
     },
   };
 }

@@ -228,6 +228,13 @@ for (const engine of ENGINES) {
           { id: newId(), organization_id: org.id, email: 'invitee@example.org', email_key: 'invitee@example.org', role: 'member', token_hash: 'd'.repeat(64), invited_by: userId, created_at: now, expires_at: later, accepted_at: null, accepted_by: null, revoked_at: null },
           { id: newId(), organization_id: other.id, email: 'me@example.org', email_key: 'me@example.org', role: 'member', token_hash: 'e'.repeat(64), invited_by: null, created_at: now, expires_at: later, accepted_at: now, accepted_by: userId, revoked_at: null },
         ]).execute();
+        // Coordination records, written directly (their services are tested in their modules).
+        const callId = newId();
+        await db().insertInto('solidarity_calls').values({ id: callId, slug: 'call-1', struggle_id: struggle.id, organization_id: org.id, title: 'Send messages', body: 'Write to the strikers', lang: 'en', deadline: null, action_date: null, visibility: 'public', search_text: 'send messages', created_by: userId, created_at: now, updated_at: now }).execute();
+        await db().insertInto('solidarity_responses').values({ id: newId(), call_id: callId, organization_id: org.id, network_id: null, kind: 'message', date: '2026-03-03', place: null, country: null, report: null, lang: 'en', link: null, visibility: 'public', created_by: userId, created_at: now, updated_at: now }).execute();
+        const dayId = newId();
+        await db().insertInto('action_days').values({ id: dayId, slug: 'day-1', title: 'Action day', call_text: 'Join us', lang: 'en', start_date: '2026-05-01', end_date: '2026-05-01', organization_id: org.id, network_id: null, struggle_id: null, visibility: 'public', search_text: 'action day', created_by: userId, created_at: now, updated_at: now }).execute();
+        await db().insertInto('local_actions').values({ id: newId(), action_day_id: dayId, organization_id: org.id, title: 'Rally', kind: 'rally', city: 'Kolwezi', country: 'CD', venue: null, all_day: 1, start_local: null, end_local: null, time_zone: null, starts_at: null, ends_at: null, start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: null, contact: null, visibility: 'public', created_by: userId, created_at: now, updated_at: now }).execute();
         return { org, net, struggle };
       }
 
