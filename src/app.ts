@@ -29,6 +29,9 @@ import { accountRoutes } from './modules/accounts/account.routes.ts';
 import { membersRoutes } from './modules/organizations/members.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
+import { callsRoutes } from './modules/calls/calls.routes.ts';
+import { actionDaysRoutes } from './modules/action-days/action-days.routes.ts';
+import { feedsRoutes } from './modules/feeds/feeds.routes.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -145,6 +148,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes);
   await app.register(networksRoutes);
   await app.register(strugglesRoutes);
+  await app.register(callsRoutes);
+  await app.register(actionDaysRoutes);
+  await app.register(feedsRoutes);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
