@@ -6,6 +6,8 @@ import { buildTestApp, form, type TestApp } from '../helpers/app.ts';
 import {
   A_FAMILY,
   ACTORS,
+  CALLS,
+  DAYS,
   NETWORK,
   NETWORK_MEMBERS,
   ORGS,
@@ -26,6 +28,8 @@ import {
   type Rows,
   type Snapshot,
   type StruggleKey,
+  type CallKey,
+  type DayKey,
   type World,
 } from './fixture.ts';
 import { KNOWN_DEVIATIONS, POLICIES, RULES, type Cell, type RoutePolicy, type Target, type TargetKey } from './route-policies.ts';
@@ -57,6 +61,14 @@ function resolveTarget(world: World, key: TargetKey): Target {
     const s = STRUGGLES[name as StruggleKey];
     return { key, params: { slug: s.slug }, visibility: s.visibility, owner: s.owner };
   }
+  if (kind === 'call') {
+    const c = CALLS[name as CallKey];
+    return { key, params: { slug: c.slug }, visibility: c.visibility, owner: c.owner };
+  }
+  if (kind === 'day') {
+    const d = DAYS[name as DayKey];
+    return { key, params: { slug: d.slug }, visibility: d.visibility, owner: d.owner };
+  }
   if (kind === 'orgmember' || kind === 'invitation') {
     const o = ORGS[name as OrgKey];
     const id = kind === 'orgmember' ? world.actors.member.userId : world.invitationIds[o.key];
@@ -82,6 +94,8 @@ function defaultTargets(url: string): TargetKey[] | null {
     if (/\/organizations\/:slug/.test(url)) return ['org:A', 'org:AP'];
     if (/\/struggles\/:slug/.test(url)) return ['struggle:SPUB', 'struggle:SPRIV'];
     if (/\/networks\/:slug/.test(url)) return ['network:N'];
+    if (/\/calls\/:slug/.test(url)) return ['call:CPUB', 'call:CPRIV'];
+    if (/\/action-days\/:slug/.test(url)) return ['day:DPUB', 'day:DPRIV'];
   }
   return null;
 }
@@ -105,6 +119,16 @@ function expectedShown(world: World, actor: Actor, policy: RoutePolicy, target: 
       if (kind === 'org') out.push(ORGS[name as OrgKey].marker);
       else if (kind === 'struggle') out.push(STRUGGLES[name as StruggleKey].marker);
       else if (kind === 'network') out.push(NETWORK.marker);
+      else if (kind === 'call') out.push(CALLS[name as CallKey].marker);
+      else if (kind === 'day') out.push(DAYS[name as DayKey].marker);
+    } else if (s === 'responses' && kind === 'call') {
+      for (const c of Object.values(CALLS)) if (c.key === name && sees(actor, c)) out.push(c.responseMarker);
+    } else if (s === 'local-actions' && kind === 'day') {
+      for (const d of Object.values(DAYS)) if (d.key === name && sees(actor, d)) out.push(d.localMarker);
+    } else if (s === 'calls') {
+      for (const c of Object.values(CALLS)) if (sees(actor, c)) out.push(c.marker);
+    } else if (s === 'days') {
+      for (const d of Object.values(DAYS)) if (sees(actor, d)) out.push(d.marker);
     } else if (s === 'update' && kind === 'struggle') {
       out.push(STRUGGLES[name as StruggleKey].updateMarker);
     } else if (s === 'children' && kind === 'org') {

@@ -77,10 +77,43 @@ export const NETWORK_MEMBERS: readonly { org: OrgKey; role: 'coordinator' | 'mem
   { org: 'C', role: 'member' },
 ];
 
-/** One record with a marker: an organization, a struggle or a struggle update. */
+/** Solidarity calls of organization A, on the public struggle SPUB. */
+export type CallKey = 'CPUB' | 'CPRIV';
+export interface CallSpec {
+  key: CallKey;
+  slug: string;
+  title: string;
+  marker: string;
+  visibility: Visibility;
+  owner: OrgKey;
+  /** A response of A with the same visibility as the call, and its marker. */
+  responseMarker: string;
+}
+export const CALLS: Record<CallKey, CallSpec> = {
+  CPUB: { key: 'CPUB', slug: 'call-zmkcallpublic', title: 'Messages to the strikers ZMKCALLPUBLIC', marker: 'ZMKCALLPUBLIC', visibility: 'public', owner: 'A', responseMarker: 'ZMKRESPPUBLIC' },
+  CPRIV: { key: 'CPRIV', slug: 'call-zmkcallprivate', title: 'Presence at the hearing ZMKCALLPRIVATE', marker: 'ZMKCALLPRIVATE', visibility: 'private', owner: 'A', responseMarker: 'ZMKRESPPRIVATE' },
+};
+
+/** Action days called by organization A, each with one local action of A of the same visibility. */
+export type DayKey = 'DPUB' | 'DPRIV';
+export interface DaySpec {
+  key: DayKey;
+  slug: string;
+  title: string;
+  marker: string;
+  visibility: Visibility;
+  owner: OrgKey;
+  localMarker: string;
+}
+export const DAYS: Record<DayKey, DaySpec> = {
+  DPUB: { key: 'DPUB', slug: 'day-zmkdaypublic', title: 'Miners action day ZMKDAYPUBLIC', marker: 'ZMKDAYPUBLIC', visibility: 'public', owner: 'A', localMarker: 'ZMKLOCALPUBLIC' },
+  DPRIV: { key: 'DPRIV', slug: 'day-zmkdayprivate', title: 'Closed planning day ZMKDAYPRIVATE', marker: 'ZMKDAYPRIVATE', visibility: 'private', owner: 'A', localMarker: 'ZMKLOCALPRIVATE' },
+};
+
+/** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action. */
 export interface MarkedRecord {
   id: string;
-  kind: 'organization' | 'struggle' | 'update' | 'network';
+  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local';
   visibility: Visibility;
   owner: OrgKey | null;
   marker: string;
@@ -102,6 +135,8 @@ export interface ActorSession {
 export interface World {
   orgIds: Record<OrgKey, string>;
   struggleIds: Record<StruggleKey, string>;
+  callIds: Record<CallKey, string>;
+  dayIds: Record<DayKey, string>;
   networkId: string;
   /** Network membership ids by organization. */
   membershipIds: Partial<Record<OrgKey, string>>;
@@ -202,6 +237,37 @@ export async function seedWorld(t: TestApp): Promise<World> {
     await addStruggleUpdate(db, null, s.slug, { date: '2026-03-02', body: `Update ${s.updateMarker}`, lang: 'en' }, { trusted: true });
   }
 
+  // Coordination records, written directly (their services have their own tests).
+  const stamp = '2026-03-03T10:00:00.000Z';
+  const callIds = {} as Record<CallKey, string>;
+  for (const [i, c] of Object.values(CALLS).entries()) {
+    const id = `0190bbbb-0000-7000-8000-00000000000${i + 1}`;
+    callIds[c.key] = id;
+    await db
+      .insertInto('solidarity_calls')
+      .values({ id, slug: c.slug, struggle_id: struggleIds.SPUB, organization_id: orgIds[c.owner], title: c.title, body: `Call ${c.marker}`, lang: 'en', deadline: '2026-12-31', action_date: null, visibility: c.visibility, search_text: c.title.toLowerCase(), created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+    await db.insertInto('solidarity_call_asks').values({ call_id: id, ask: 'messages' }).execute();
+    await db.insertInto('solidarity_call_issuers').values({ call_id: id, organization_id: orgIds[c.owner] }).execute();
+    await db
+      .insertInto('solidarity_responses')
+      .values({ id: `0190bbbb-0000-7000-8000-00000000001${i + 1}`, call_id: id, organization_id: orgIds[c.owner], network_id: null, kind: 'message', date: '2026-03-04', place: 'Essen', country: 'DE', report: `Response ${c.responseMarker}`, lang: 'en', link: null, visibility: c.visibility, created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+  }
+  const dayIds = {} as Record<DayKey, string>;
+  for (const [i, d] of Object.values(DAYS).entries()) {
+    const id = `0190cccc-0000-7000-8000-00000000000${i + 1}`;
+    dayIds[d.key] = id;
+    await db
+      .insertInto('action_days')
+      .values({ id, slug: d.slug, title: d.title, call_text: `Join ${d.marker}`, lang: 'en', start_date: '2026-05-01', end_date: '2026-05-01', organization_id: orgIds[d.owner], network_id: null, struggle_id: null, visibility: d.visibility, search_text: d.title.toLowerCase(), created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+    await db
+      .insertInto('local_actions')
+      .values({ id: `0190cccc-0000-7000-8000-00000000001${i + 1}`, action_day_id: id, organization_id: orgIds[d.owner], title: `Rally ${d.localMarker}`, kind: 'rally', city: 'Essen', country: 'DE', venue: null, all_day: 0, start_local: '2026-05-01T10:00', end_local: '2026-05-01T12:00', time_zone: 'Europe/Berlin', starts_at: '2026-05-01T08:00:00.000Z', ends_at: '2026-05-01T10:00:00.000Z', start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 40, contact: null, visibility: d.visibility, created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+  }
+
   const actors = {} as Record<Actor, ActorSession>;
   for (const actor of ACTORS) {
     let userId: string | null = null;
@@ -268,8 +334,16 @@ export async function seedWorld(t: TestApp): Promise<World> {
       { id: `${struggleIds[s.key]}:update`, kind: 'update' as const, visibility: s.visibility, owner: s.owner, marker: s.updateMarker },
     ]),
     { id: network.id, kind: 'network', visibility: 'public', owner: null, marker: NETWORK.marker },
+    ...Object.values(CALLS).flatMap((c) => [
+      { id: callIds[c.key], kind: 'call' as const, visibility: c.visibility, owner: c.owner, marker: c.marker },
+      { id: `${callIds[c.key]}:response`, kind: 'response' as const, visibility: c.visibility, owner: c.owner, marker: c.responseMarker },
+    ]),
+    ...Object.values(DAYS).flatMap((d) => [
+      { id: dayIds[d.key], kind: 'day' as const, visibility: d.visibility, owner: d.owner, marker: d.marker },
+      { id: `${dayIds[d.key]}:local`, kind: 'local' as const, visibility: d.visibility, owner: d.owner, marker: d.localMarker },
+    ]),
   ];
-  return { orgIds, struggleIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, sessionRefs };
+  return { orgIds, struggleIds, callIds, dayIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, sessionRefs };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ export type TargetKey =
   | `org:${OrgKey}`
   | `struggle:${StruggleKey}`
   | 'network:N'
+  | `call:${'CPUB' | 'CPRIV'}`
+  | `day:${'DPUB' | 'DPRIV'}`
   | `membership:${OrgKey}`
   /** The `member` actor's membership in an organization (`:slug`, `:userId`). */
   | `orgmember:${OrgKey}`
@@ -114,6 +116,13 @@ export type RuleName = keyof typeof RULES;
 export type Show =
   /** The target record's own marker. */
   | 'target'
+  /** The target call's responses the actor may see. */
+  | 'responses'
+  /** The target action day's local actions the actor may see. */
+  | 'local-actions'
+  /** Every solidarity call / action day of the fixture the actor may see (lists). */
+  | 'calls'
+  | 'days'
   /** The target organization's child organizations the actor may see. */
   | 'children'
   /** The target organization's struggles the actor may see. */
