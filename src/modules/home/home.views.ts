@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import type { OpenCallSummary, UpcomingActionDaySummary } from './home.repo.ts';
 import type { PageContext } from '../../web/context.ts';
 import { U } from '../../web/layout.ts';
 import { worldMapSvg } from '../../web/world-map.ts';
@@ -7,6 +8,10 @@ import type { StruggleSummary } from '../struggles/struggles.repo.ts';
 import type { NetworkSummary } from '../networks/networks.repo.ts';
 
 export interface HomeData {
+  /** Open solidarity calls (soonest deadline first). */
+  calls: OpenCallSummary[];
+  /** Action days that have not ended. */
+  actionDays: UpcomingActionDaySummary[];
   recent: StruggleSummary[];
   total: number;
   byCountry: { key: string; count: number }[];
@@ -36,6 +41,41 @@ export function homeView(ctx: PageContext, d: HomeData) {
   return html`<h1>${t('home.title')}</h1>
     ${d.needsSetup ? html`<p class="flash" role="status"><a href="/setup">${t('home.needs_setup')}</a></p>` : null}
     <p>${t('home.intro', { count: d.total, countries: d.byCountry.length })}</p>
+    ${d.calls.length || d.actionDays.length
+      ? html`<section aria-labelledby="coordination-h" class="coordination">
+          <h2 id="coordination-h">${t('home.coordination')}</h2>
+          <div class="grid">
+            <div>
+              <h3>${t('home.open_calls')}</h3>
+              ${d.calls.length
+                ? html`<ul class="cards">
+                    ${d.calls.map(
+                      (c) => html`<li>
+                        <a href=${`/calls/${c.slug}`} lang=${c.lang}><${U}>${c.title}<//></a>
+                        <span class="meta"><${U}>${c.struggleTitle}<//> · ${ctx.tr.country(c.struggleCountry)}${c.deadline ? html` · ${t('home.call_deadline', { date: ctx.tr.date(c.deadline) })}` : null}</span>
+                      </li>`,
+                    )}
+                  </ul>`
+                : html`<p>${t('home.no_open_calls')}</p>`}
+              <p><a href="/calls">${t('home.all_calls')}</a></p>
+            </div>
+            <div>
+              <h3>${t('home.upcoming_action_days')}</h3>
+              ${d.actionDays.length
+                ? html`<ul class="cards">
+                    ${d.actionDays.map(
+                      (a) => html`<li>
+                        <a href=${`/action-days/${a.slug}`} lang=${a.lang}><${U}>${a.title}<//></a>
+                        <span class="meta">${a.startDate === a.endDate ? ctx.tr.date(a.startDate) : t('home.date_range', { start: ctx.tr.date(a.startDate), end: ctx.tr.date(a.endDate) })}</span>
+                      </li>`,
+                    )}
+                  </ul>`
+                : html`<p>${t('home.no_action_days')}</p>`}
+              <p><a href="/action-days">${t('home.all_action_days')}</a></p>
+            </div>
+          </div>
+        </section>`
+      : null}
     <section aria-labelledby="map-h">
       <h2 id="map-h">${t('home.map_title')}</h2>
       ${worldMapSvg(counts, ctx.tr, { linkFor: (c) => `/struggles?country=${c}` })}
