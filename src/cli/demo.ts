@@ -8,6 +8,7 @@ import { buildDemoScenario, DEMO_ACCOUNTS, type DemoAccount } from './demo-scena
 import { runImport } from './import.ts';
 import { createSession, deleteSession, loadViewer } from '../modules/accounts/accounts.service.ts';
 import { createInvitation } from '../modules/accounts/invitations.service.ts';
+import { buildDemoCoordination } from './demo-coordination.ts';
 
 /** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
 export const DEMO_PATH = resolve('data/demo.sqlite');
@@ -38,6 +39,7 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
       } else {
         console.log(tr.t('cli.demo.no_fmcs', { file: FMCS_FILE }));
       }
+      await buildDemoCoordination(h.db);
     } catch (err) {
       await h.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });

@@ -44,7 +44,10 @@ export function canonicalTimeZone(value: unknown): string | null {
     const resolved = new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
     // ICU resolves case-insensitively; keep the spelling of the zone list when it has the zone.
     const listed = TIME_ZONES.find((z) => z.toLowerCase() === v.toLowerCase());
-    return listed ?? resolved;
+    if (listed) return listed;
+    // A current IANA name that ICU's list still spells the old way (`Asia/Kolkata`, `Europe/Kyiv`)
+    // is kept as typed when it is spelled like a zone name; otherwise ICU's own spelling.
+    return /^[A-Z][A-Za-z_+-]*(\/[A-Z0-9][A-Za-z0-9_+-]*)+$/.test(v) ? v : resolved;
   } catch {
     return null;
   }

@@ -19,6 +19,8 @@ function nav(ctx: PageContext): VNode {
   const items: [string, string][] = [
     ['/', 'nav.home'],
     ['/struggles', 'nav.struggles'],
+    ['/calls', 'nav.calls'],
+    ['/action-days', 'nav.action_days'],
     ['/organizations', 'nav.organizations'],
     ['/networks', 'nav.networks'],
   ];

@@ -47,7 +47,9 @@ describe('time zones are stored by their canonical IANA name', () => {
     assert.equal(canonicalTimeZone('europe/berlin'), 'Europe/Berlin');
     assert.equal(canonicalTimeZone(' Asia/Tehran '), 'Asia/Tehran');
     assert.equal(canonicalTimeZone('UTC'), 'UTC');
-    assert.ok(canonicalTimeZone('Europe/Kyiv'));
+    assert.equal(canonicalTimeZone('Europe/Kyiv'), 'Europe/Kyiv');
+    assert.equal(canonicalTimeZone('Asia/Kolkata'), 'Asia/Kolkata');
+    assert.equal(canonicalTimeZone('asia/kolkata'), 'Asia/Calcutta', 'ICU spelling when the input is not spelled like a zone');
     for (const bad of ['+01:00', 'GMT+1', 'Mars/Olympus', '', 'Europe/../etc', 42, null]) assert.equal(canonicalTimeZone(bad), null, String(bad));
   });
 });

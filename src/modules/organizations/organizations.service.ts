@@ -91,7 +91,12 @@ export function validateOrganization(input: OrganizationInput): OrganizationValu
 }
 
 /** A slug not yet used in `table`: `base`, else `base-2`, `base-3`, … */
-export async function uniqueSlug(db: Db, table: 'organizations' | 'networks' | 'struggles', base: string, exceptId?: string): Promise<string> {
+export async function uniqueSlug(
+  db: Db,
+  table: 'organizations' | 'networks' | 'struggles' | 'solidarity_calls' | 'action_days',
+  base: string,
+  exceptId?: string,
+): Promise<string> {
   const rows = await db
     .selectFrom(table)
     .select(['slug', 'id'])

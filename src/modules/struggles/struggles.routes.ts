@@ -12,6 +12,10 @@ import { organizationsOfViewer } from '../organizations/organizations.repo.ts';
 import { addStruggleUpdate, canEditStruggle, createStruggle, updateStruggle, type StruggleInput } from './struggles.service.ts';
 import { countStruggles, getStruggleDetail, listStruggles, type StruggleDetail, type StruggleFilters, type StruggleSummary } from './struggles.repo.ts';
 import { struggleDetailView, struggleFormView, struggleListView, type StruggleFormValues, type StruggleQuery } from './struggles.views.ts';
+import { listCallsForStruggle, readerToday } from '../calls/calls.repo.ts';
+import { canPublishAnywhere } from '../calls/calls.service.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import type { Db } from '../../db/client.ts';
 import { StruggleBody, StruggleListOut, StruggleListQuery, StruggleOut, StruggleUpdateBody } from './struggles.schemas.ts';
 
 const PAGE_SIZE = 25;
@@ -71,6 +75,11 @@ function formValues(s: StruggleDetail): StruggleFormValues {
     supporters: s.organizations.filter((o) => o.role === 'supporter').map((o) => o.slug).join(', '),
     sources: s.sources.join('\n'),
   };
+}
+
+/** The struggle's solidarity calls the viewer may see (open first), for its page. */
+async function struggleCalls(db: Db, viewer: Viewer | null, s: StruggleDetail) {
+  return { items: await listCallsForStruggle(db, viewer, s.id, readerToday(viewer)), canIssue: canPublishAnywhere(viewer) };
 }
 
 /** Struggle pages (`/struggles…`) and API (`/api/v1/struggles…`). */
@@ -152,7 +161,8 @@ export const strugglesRoutes = fp(
     app.get<{ Params: { slug: string } }>('/struggles/:slug', { schema: { hide: true } }, async (request, reply) => {
       const s = await getStruggleDetail(app.db, request.viewer, request.params.slug);
       if (!s) throw new NotFound();
-      return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(request.viewer, s)));
+      const calls = await struggleCalls(app.db, request.viewer, s);
+      return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(request.viewer, s), undefined, calls));
     });
 
     app.get<{ Params: { slug: string } }>('/struggles/:slug/edit', { schema: { hide: true } }, async (request, reply) => {
@@ -178,7 +188,8 @@ export const strugglesRoutes = fp(
         const s = await getStruggleDetail(app.db, viewer, request.params.slug);
         if (!s) throw new NotFound();
         const update = { values: request.body ?? {}, errors: errorMap(errors) };
-        return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(viewer, s), update), 422);
+        const calls = await struggleCalls(app.db, viewer, s);
+        return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(viewer, s), update, calls), 422);
       }
     });
 

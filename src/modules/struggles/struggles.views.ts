@@ -8,6 +8,14 @@ import { SECTOR_CODES } from '../../lib/sectors.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
 import { STRUGGLE_KINDS, STRUGGLE_STATUSES } from './struggles.service.ts';
 import type { StruggleDetail, StruggleSummary } from './struggles.repo.ts';
+import { struggleCallsSection } from '../calls/calls.views.ts';
+import type { CallSummary } from '../calls/calls.repo.ts';
+
+/** The struggle's solidarity calls the reader may see, and whether to offer issuing one. */
+export interface StruggleCalls {
+  items: CallSummary[];
+  canIssue: boolean;
+}
 
 export type StruggleQuery = Record<'q' | 'country' | 'sector' | 'kind' | 'status' | 'from' | 'to', string | undefined>;
 
@@ -66,6 +74,7 @@ export function struggleDetailView(
   s: StruggleDetail,
   canEdit: boolean,
   update: { values: Record<string, string | undefined>; errors: ErrorMap } = { values: {}, errors: new Map() },
+  calls?: StruggleCalls,
 ) {
   const { t } = ctx.tr;
   const ue = update.errors;
@@ -117,6 +126,7 @@ export function struggleDetailView(
           </form>`
         : null}
     </section>
+    ${calls ? struggleCallsSection(ctx, { struggleSlug: s.slug, items: calls.items, canIssue: calls.canIssue }) : null}
   </article>`;
 }
 

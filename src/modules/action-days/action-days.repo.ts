@@ -1,0 +1,161 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/client.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import type { ActionDaysTable, LocalActionsTable } from '../../db/schema.ts';
+import { visibleWhere } from '../../db/visibility.ts';
+
+// Every query here filters action days and local actions with `visibleWhere` (db/visibility.ts):
+// lists, details, counts, the participation table and the map all see the same rows. A local
+// action's owner is the participating organization, so a members-only local action stays hidden
+// from outsiders even on a public action day.
+
+export type ActionDayRow = Selectable<ActionDaysTable>;
+export type LocalActionRow = Selectable<LocalActionsTable>;
+
+/** The action day with `slug` if the viewer may see it. */
+export async function findActionDayRow(db: Db, viewer: Viewer | null, slug: string): Promise<ActionDayRow | undefined> {
+  return db.selectFrom('action_days').selectAll().where('slug', '=', slug).where(visibleWhere(viewer, 'action_days')).executeTakeFirst();
+}
+
+export interface ActionDaySummary {
+  id: string;
+  slug: string;
+  title: string;
+  lang: string;
+  /** Date-only, inclusive. */
+  start_date: string;
+  end_date: string;
+  visibility: string;
+  /** Local actions on it the viewer may see. */
+  local_actions: number;
+}
+
+/**
+ * Position in the list: `upcoming` days (end date ≥ `today`) come first, soonest first, ordered by
+ * (start_date, id) ascending; then `past` days, most recent first, by (start_date, id) descending.
+ */
+export interface ActionDayCursor {
+  part: 'upcoming' | 'past';
+  startDate: string;
+  id: string;
+}
+
+function summaries(db: Db, viewer: Viewer | null) {
+  return db
+    .selectFrom('action_days')
+    .where(visibleWhere(viewer, 'action_days'))
+    .select((eb) => [
+      'action_days.id',
+      'action_days.slug',
+      'action_days.title',
+      'action_days.lang',
+      'action_days.start_date',
+      'action_days.end_date',
+      'action_days.visibility',
+      eb
+        .selectFrom('local_actions')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('local_actions.action_day_id', '=', 'action_days.id')
+        .where(visibleWhere(viewer, 'local_actions'))
+        .as('local_actions'),
+    ]);
+}
+
+/**
+ * Visible action days, upcoming first (see {@link ActionDayCursor}), keyset-paginated.
+ * @param today date-only `YYYY-MM-DD`: days ending before it are past.
+ * @returns up to `limit` rows, each with the part it belongs to.
+ */
+export async function listActionDays(
+  db: Db,
+  viewer: Viewer | null,
+  page: { today: string; limit: number; after?: ActionDayCursor },
+): Promise<(ActionDaySummary & { part: 'upcoming' | 'past' })[]> {
+  const out: (ActionDaySummary & { part: 'upcoming' | 'past' })[] = [];
+  const a = page.after;
+  if (!a || a.part === 'upcoming') {
+    let q = summaries(db, viewer).where('action_days.end_date', '>=', page.today);
+    if (a) q = q.where((eb) => eb.or([eb('action_days.start_date', '>', a.startDate), eb.and([eb('action_days.start_date', '=', a.startDate), eb('action_days.id', '>', a.id)])]));
+    const rows = await q.orderBy('action_days.start_date').orderBy('action_days.id').limit(page.limit).execute();
+    out.push(...rows.map((r) => ({ ...r, local_actions: Number(r.local_actions ?? 0), part: 'upcoming' as const })));
+  }
+  if (out.length < page.limit) {
+    let q = summaries(db, viewer).where('action_days.end_date', '<', page.today);
+    if (a && a.part === 'past')
+      q = q.where((eb) => eb.or([eb('action_days.start_date', '<', a.startDate), eb.and([eb('action_days.start_date', '=', a.startDate), eb('action_days.id', '<', a.id)])]));
+    const rows = await q.orderBy('action_days.start_date', 'desc').orderBy('action_days.id', 'desc').limit(page.limit - out.length).execute();
+    out.push(...rows.map((r) => ({ ...r, local_actions: Number(r.local_actions ?? 0), part: 'past' as const })));
+  }
+  return out;
+}
+
+/** Number of visible action days. */
+export async function countActionDays(db: Db, viewer: Viewer | null): Promise<number> {
+  const r = await db.selectFrom('action_days').where(visibleWhere(viewer, 'action_days')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** A local action as shown, with its organization when the viewer may see that organization. */
+export interface LocalActionView extends LocalActionRow {
+  organization: { slug: string; name: string } | null;
+}
+
+export interface ActionDayDetail extends ActionDayRow {
+  organization: { slug: string; name: string } | null;
+  network: { slug: string; name: string } | null;
+  struggle: { slug: string; title: string } | null;
+  /** Visible local actions by start (all-day ones by date first), then country and city. */
+  localActions: LocalActionView[];
+  /** Visible local actions per country (ISO 3166-1 alpha-2), most first; counted in SQL. */
+  byCountry: { country: string; count: number; participants: number }[];
+}
+
+/** Visible local actions of an action day, counted per country (in SQL, with the same filter). */
+export async function countLocalActionsByCountry(db: Db, viewer: Viewer | null, actionDayId: string): Promise<{ country: string; count: number; participants: number }[]> {
+  const rows = await db
+    .selectFrom('local_actions')
+    .where('local_actions.action_day_id', '=', actionDayId)
+    .where(visibleWhere(viewer, 'local_actions'))
+    .select((eb) => ['local_actions.country', eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('local_actions.expected_participants'), eb.lit(0)).as('participants')])
+    .groupBy('local_actions.country')
+    .orderBy('count', 'desc')
+    .orderBy('local_actions.country')
+    .execute();
+  return rows.map((r) => ({ country: r.country, count: Number(r.count), participants: Number(r.participants) }));
+}
+
+/** An action day with its references and the local actions the viewer may see. */
+export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: string): Promise<ActionDayDetail | undefined> {
+  const row = await findActionDayRow(db, viewer, slug);
+  if (!row) return undefined;
+  const orgVisible = visibleWhere(viewer, 'organizations', { orgColumn: 'id' });
+  const [organization, network, struggle, actions, byCountry] = await Promise.all([
+    db.selectFrom('organizations').select(['slug', 'name']).where('id', '=', row.organization_id).where(orgVisible).executeTakeFirst(),
+    row.network_id ? db.selectFrom('networks').select(['slug', 'name']).where('id', '=', row.network_id).executeTakeFirst() : undefined,
+    row.struggle_id
+      ? db.selectFrom('struggles').select(['slug', 'title']).where('id', '=', row.struggle_id).where(visibleWhere(viewer, 'struggles')).executeTakeFirst()
+      : undefined,
+    db
+      .selectFrom('local_actions')
+      .leftJoin('organizations', (j) => j.onRef('organizations.id', '=', 'local_actions.organization_id').on(orgVisible))
+      .selectAll('local_actions')
+      .select(['organizations.slug as org_slug', 'organizations.name as org_name'])
+      .where('local_actions.action_day_id', '=', row.id)
+      .where(visibleWhere(viewer, 'local_actions'))
+      .orderBy('local_actions.start_date')
+      .orderBy('local_actions.all_day', 'desc')
+      .orderBy('local_actions.starts_at')
+      .orderBy('local_actions.country')
+      .orderBy('local_actions.city')
+      .orderBy('local_actions.id')
+      .execute(),
+    countLocalActionsByCountry(db, viewer, row.id),
+  ]);
+  const localActions = actions.map(({ org_slug, org_name, ...a }) => ({
+    ...a,
+    all_day: Number(a.all_day),
+    expected_participants: a.expected_participants === null ? null : Number(a.expected_participants),
+    organization: org_slug && org_name ? { slug: org_slug, name: org_name } : null,
+  }));
+  return { ...row, organization: organization ?? null, network: network ?? null, struggle: struggle ?? null, localActions, byCountry };
+}
