@@ -52,6 +52,7 @@ function resolveTarget(world: World, key: TargetKey): Target {
   if (key === 'none') return { key, params: {}, visibility: 'public', owner: null };
   if (key === 'token:bogus') return { key, params: { token: BOGUS_TOKEN }, visibility: 'public', owner: null };
   if (key === 'network:N') return { key, params: { slug: NETWORK.slug }, visibility: 'public', owner: null };
+  if (key === 'country:CD') return { key, params: { code: 'CD' }, visibility: 'public', owner: null };
   const [kind, name] = key.split(':') as [string, string];
   if (kind === 'org') {
     const o = ORGS[name as OrgKey];
@@ -291,7 +292,9 @@ for (const engine of ENGINES) {
               // A record the actor may not see must be indistinguishable from a missing one.
               const mustBe404 = policy.rule === 'visible-read' || (cell.signedIn && !cell.knows);
               // Pages and forms may send an anonymous reader to the sign-in page instead of a 401.
-              const denyOk = mustBe404 ? status === 404 : [401, 403, 404].includes(status) || (toSignIn && !route.url.startsWith('/api/'));
+              const denyOk = mustBe404
+                ? status === 404
+                : [401, 403, 404].includes(status) || (toSignIn && !route.url.startsWith('/api/')) || (policy.refusedAs ?? []).includes(status);
               if (allowedStatus) counts.unexpectedAllows += 1;
               if (!denyOk) problems.push(`expected deny (${mustBe404 ? '404' : '401/403/404'}), got ${status}${location ? ` → ${location}` : ''}`);
               if (dataChanged.length) problems.push(`denied, but the write changed ${dataChanged.join(', ')}`);

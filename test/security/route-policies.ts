@@ -20,6 +20,8 @@ export type TargetKey =
   | 'network:N'
   | `call:${'CPUB' | 'CPRIV'}`
   | `day:${'DPUB' | 'DPRIV'}`
+  /** A country's feed (`:code`). */
+  | 'country:CD'
   | `membership:${OrgKey}`
   /** The `member` actor's membership in an organization (`:slug`, `:userId`). */
   | `orgmember:${OrgKey}`
@@ -88,6 +90,14 @@ export const RULES = {
   'struggle-edit': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Publish a struggle for organization A: members and up of A (a viewer only reads). */
   'org-publish': (c: Cell) => leads(c.role) || c.role === 'member',
+  /** Anyone with a publishing role (member and up) in some organization: the new-call page. */
+  'publish-somewhere': (c: Cell) => ['member', 'coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
+  /** Record a response of organization A to the target call: who sees the call and publishes for A. */
+  'call-respond': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
+  /** Register a local action of organization A on the target action day: who sees the day and publishes for A. */
+  'day-register': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
+  /** Feeds are anonymous: only public records (with a public owner), the same answer for everyone. */
+  'public-feed': (c: Cell) => c.target.visibility === 'public',
   /** Manage network N: admins/coordinators of a current coordinator organization. */
   'network-manage': (c: Cell) => c.managesNetwork,
   /** Sign organization A3 up to network N: its managers, or the network's. */
@@ -155,6 +165,12 @@ export interface RoutePolicy {
    * input: e.g. 422 for a TOTP code the matrix cannot produce). Never 401/403/404.
    */
   allowStatus?: number[];
+  /**
+   * Statuses that also count as "denied" for this route: the action refused the input because it
+   * names an organization the actor may not act for (a field error, 422 for forms / 400 for the
+   * API). Only accepted with the data unchanged, and never where the answer must be a 404.
+   */
+  refusedAs?: number[];
   /** Even when allowed, the request must change no data table (e.g. a pass-through redirect). */
   readOnly?: boolean;
   /** Why the rule is what it is, when it is not obvious. */
@@ -165,6 +181,25 @@ const ORG_TARGETS: TargetKey[] = ['org:A', 'org:AN', 'org:AM', 'org:AP'];
 const STRUGGLE_TARGETS: TargetKey[] = ['struggle:SPUB', 'struggle:SNET', 'struggle:SMEM', 'struggle:SPRIV'];
 const MEMBERSHIP_TARGETS: TargetKey[] = ['membership:A', 'membership:AP'];
 const MEMBERS_TARGETS: TargetKey[] = ['org:A', 'org:AP'];
+
+const CALL_TARGETS: TargetKey[] = ['call:CPUB', 'call:CPRIV'];
+const DAY_TARGETS: TargetKey[] = ['day:DPUB', 'day:DPRIV'];
+const callFields = () => ({ struggle: STRUGGLES.SPUB.slug, organization: ORGS.A.slug, title: 'Edited call by the matrix', body: 'Send messages', lang: 'en', deadline: '2026-12-31' });
+const callForm = () => ({ ...callFields(), ask_messages: '1' });
+const callApi = () => ({ ...callFields(), asks: ['messages'] });
+const responseBody = () => ({ organization: ORGS.A.slug, kind: 'message', date: '2026-03-05', lang: 'en', report: 'Response by the matrix', visibility: 'public' });
+const dayBody = () => ({ title: 'Action day by the matrix', callText: 'Join the matrix', lang: 'en', startDate: '2026-06-01', endDate: '2026-06-01', organization: ORGS.A.slug });
+const localActionBody = () => ({
+  organization: ORGS.A.slug,
+  title: 'Rally by the matrix',
+  kind: 'rally',
+  city: 'Essen',
+  country: 'DE',
+  startLocal: '2026-05-01T10:00',
+  endLocal: '2026-05-01T11:00',
+  timeZone: 'Europe/Berlin',
+  visibility: 'public',
+});
 
 const struggleBody = (target: Target) => ({
   title: 'Edited by the matrix',
@@ -257,6 +292,42 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'POST /api/v1/struggles': { rule: 'org-publish', targets: ['org:A'], body: newStruggleBody, note: 'publishes for organization A' },
   'PUT /api/v1/struggles/:slug': { rule: 'struggle-edit', targets: STRUGGLE_TARGETS, body: struggleBody },
   'POST /api/v1/struggles/:slug/updates': { rule: 'struggle-edit', targets: STRUGGLE_TARGETS, body: updateBody },
+
+  // ---- solidarity calls (on the public struggle SPUB, owned by A)
+  'GET /calls': { rule: 'public-read', shows: ['calls'] },
+  'GET /calls/new': { rule: 'publish-somewhere' },
+  'POST /calls/new': { rule: 'org-publish', targets: ['org:A'], body: () => ({ ...callForm(), title: 'New call by the matrix', visibility: 'private' }), note: 'issues a call for organization A' },
+  'GET /calls/:slug': { rule: 'visible-read', targets: CALL_TARGETS, shows: ['target', 'responses'] },
+  'GET /calls/:slug/edit': { rule: 'org-manage', targets: CALL_TARGETS, shows: ['target'] },
+  'POST /calls/:slug/edit': { rule: 'org-manage', targets: CALL_TARGETS, body: (target) => ({ ...callForm(), visibility: target.visibility }) },
+  'POST /calls/:slug/responses': { rule: 'call-respond', targets: CALL_TARGETS, body: responseBody },
+  'GET /api/v1/calls': { rule: 'public-read', shows: ['calls'] },
+  'GET /api/v1/calls/:slug': { rule: 'visible-read', targets: CALL_TARGETS, shows: ['target', 'responses'] },
+  'POST /api/v1/calls': { rule: 'org-publish', targets: ['org:A'], body: () => ({ ...callApi(), title: 'New API call by the matrix', visibility: 'private' }), note: 'issues a call for organization A' },
+  'PUT /api/v1/calls/:slug': { rule: 'org-manage', targets: CALL_TARGETS, body: (target) => ({ ...callApi(), visibility: target.visibility }) },
+  'POST /api/v1/calls/:slug/responses': { rule: 'call-respond', targets: CALL_TARGETS, body: responseBody },
+
+  // ---- action days (called by A) and local actions
+  'GET /action-days': { rule: 'public-read', shows: ['days'] },
+  'GET /action-days/new': { rule: 'signed-in' },
+  'POST /action-days/new': { rule: 'org-publish', targets: ['org:A'], body: () => ({ ...dayBody(), visibility: 'private' }), refusedAs: [422], note: 'calls an action day for organization A; no publishing role there is a field error on `organization`' },
+  'GET /action-days/:slug': { rule: 'visible-read', targets: DAY_TARGETS, shows: ['target', 'local-actions'] },
+  'GET /action-days/:slug/edit': { rule: 'struggle-edit', targets: DAY_TARGETS, shows: ['target'], note: 'edit like a struggle: members and up of the calling organization' },
+  'POST /action-days/:slug/edit': { rule: 'struggle-edit', targets: DAY_TARGETS, body: (target) => ({ ...dayBody(), visibility: target.visibility }) },
+  'POST /action-days/:slug/local-actions': { rule: 'day-register', targets: DAY_TARGETS, body: localActionBody, refusedAs: [422], note: 'no publishing role in A is a field error on `organization`' },
+  'GET /api/v1/action-days': { rule: 'public-read', shows: ['days'] },
+  'GET /api/v1/action-days/:slug': { rule: 'visible-read', targets: DAY_TARGETS, shows: ['target', 'local-actions'] },
+  'POST /api/v1/action-days': { rule: 'org-publish', targets: ['org:A'], body: () => ({ ...dayBody(), visibility: 'private' }), refusedAs: [400] },
+  'PUT /api/v1/action-days/:slug': { rule: 'struggle-edit', targets: DAY_TARGETS, body: (target) => ({ ...dayBody(), visibility: target.visibility }) },
+  'POST /api/v1/action-days/:slug/local-actions': { rule: 'day-register', targets: DAY_TARGETS, body: localActionBody, refusedAs: [400] },
+
+  // ---- feeds (anonymous by design: public records only, for every reader)
+  'GET /action-days/:slug/calendar.ics': { rule: 'public-feed', targets: DAY_TARGETS, shows: ['target'] },
+  'GET /organizations/:slug/calendar.ics': { rule: 'public-feed', targets: ORG_TARGETS },
+  'GET /networks/:slug/calendar.ics': { rule: 'public-feed', targets: ['network:N'] },
+  'GET /organizations/:slug/feed.atom': { rule: 'public-feed', targets: ORG_TARGETS },
+  'GET /networks/:slug/feed.atom': { rule: 'public-feed', targets: ['network:N'] },
+  'GET /countries/:code/feed.atom': { rule: 'public-feed', targets: ['country:CD'] },
 
   // ---- members and invitations of an organization (membership, not visibility: non-members get 404)
   'GET /organizations/:slug/members': { rule: 'org-member-read', targets: MEMBERS_TARGETS, shows: ['target'] },
