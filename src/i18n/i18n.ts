@@ -91,6 +91,7 @@ export function translator(locale: Locale): Translator {
   const numberFmt = new Intl.NumberFormat(locale);
   const regions = new Intl.DisplayNames([locale], { type: 'region' });
   const languages = new Intl.DisplayNames([locale], { type: 'language' });
+  const instantFormats = new Map<string, Intl.DateTimeFormat>();
   tr = {
     locale,
     dir: RTL.has(locale.split('-')[0]!) ? 'rtl' : 'ltr',
@@ -101,8 +102,15 @@ export function translator(locale: Locale): Translator {
       return (Array.isArray(out) ? out : [out]) as never;
     },
     date: (d) => dateFmt.format(new Date(`${d}T00:00:00Z`)),
-    instant: (iso, timeZone = 'UTC') =>
-      new Intl.DateTimeFormat(formatLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso)),
+    instant: (iso, timeZone = 'UTC') => {
+      // Building an Intl.DateTimeFormat costs far more than formatting with one: keep one per zone.
+      let f = instantFormats.get(timeZone);
+      if (!f) {
+        f = new Intl.DateTimeFormat(formatLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+        instantFormats.set(timeZone, f);
+      }
+      return f.format(new Date(iso));
+    },
     number: (n) => numberFmt.format(n),
     country: (code) => {
       try {

@@ -104,8 +104,10 @@ export interface ActionDayDetail extends ActionDayRow {
   organization: { slug: string; name: string } | null;
   network: { slug: string; name: string } | null;
   struggle: { slug: string; title: string } | null;
-  /** Visible local actions by start (all-day ones by date first), then country and city. */
+  /** Visible local actions by start (all-day ones by date first), then country and city; one page of them when paged. */
   localActions: LocalActionView[];
+  /** How many visible local actions match (all pages; the country filter applied). */
+  localActionTotal: number;
   /** Visible local actions per country (ISO 3166-1 alpha-2), most first; counted in SQL. */
   byCountry: { country: string; count: number; participants: number }[];
 }
@@ -124,8 +126,18 @@ export async function countLocalActionsByCountry(db: Db, viewer: Viewer | null, 
   return rows.map((r) => ({ country: r.country, count: Number(r.count), participants: Number(r.participants) }));
 }
 
-/** An action day with its references and the local actions the viewer may see. */
-export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: string): Promise<ActionDayDetail | undefined> {
+/** Which local actions of an action day to load: a page of them, optionally of one country. */
+export interface LocalActionPage {
+  /** ISO 3166-1 alpha-2; only this country's local actions (the country table stays complete). */
+  country?: string;
+  /** Skip this many (0-based position in the list order). */
+  offset?: number;
+  /** At most this many; all when absent. */
+  limit?: number;
+}
+
+/** An action day with its references and the local actions the viewer may see (all, or one page). */
+export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: string, page: LocalActionPage = {}): Promise<ActionDayDetail | undefined> {
   const row = await findActionDayRow(db, viewer, slug);
   if (!row) return undefined;
   const orgVisible = visibleWhere(viewer, 'organizations', { orgColumn: 'id' });
@@ -142,6 +154,8 @@ export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: st
       .select(['organizations.slug as org_slug', 'organizations.name as org_name'])
       .where('local_actions.action_day_id', '=', row.id)
       .where(visibleWhere(viewer, 'local_actions'))
+      .$if(page.country !== undefined, (q) => q.where('local_actions.country', '=', page.country!))
+      .$if(page.limit !== undefined, (q) => q.limit(page.limit!).offset(page.offset ?? 0))
       .orderBy('local_actions.start_date')
       .orderBy('local_actions.all_day', 'desc')
       .orderBy('local_actions.starts_at')
@@ -157,5 +171,6 @@ export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: st
     expected_participants: a.expected_participants === null ? null : Number(a.expected_participants),
     organization: org_slug && org_name ? { slug: org_slug, name: org_name } : null,
   }));
-  return { ...row, organization: organization ?? null, network: network ?? null, struggle: struggle ?? null, localActions, byCountry };
+  const localActionTotal = page.country !== undefined ? (byCountry.find((c) => c.country === page.country)?.count ?? 0) : byCountry.reduce((n, c) => n + c.count, 0);
+  return { ...row, organization: organization ?? null, network: network ?? null, struggle: struggle ?? null, localActions, localActionTotal, byCountry };
 }

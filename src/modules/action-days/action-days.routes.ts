@@ -1,3 +1,4 @@
+import { isCountryCode } from '../../lib/countries.ts';
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import { apiWrite } from '../../http/api.ts';
 import { isDateOnly, todayIn } from '../../lib/time.ts';
 import { canPublishFor } from '../struggles/struggles.service.ts';
 import { addLocalAction, canEditActionDay, canRegisterLocalAction, createActionDay, updateActionDay, type ActionDayInput } from './action-days.service.ts';
-import { countActionDays, getActionDayDetail, listActionDays, type ActionDayCursor, type ActionDayDetail, type ActionDaySummary, type LocalActionView } from './action-days.repo.ts';
+import { countActionDays, getActionDayDetail, type LocalActionPage, listActionDays, type ActionDayCursor, type ActionDayDetail, type ActionDaySummary, type LocalActionView } from './action-days.repo.ts';
 import { actionDayDetailView, actionDayFormView, actionDayListView, type FormValues } from './action-days.views.ts';
 import { ActionDayBody, ActionDayListOut, ActionDayListQuery, ActionDayOut, ActionDaySlugParams, LocalActionBody } from './action-days.schemas.ts';
 
@@ -99,6 +100,21 @@ function readerToday(viewer: Viewer | null): string {
  * `canEditActionDay`), detail (anyone who may see it), local action registration (signed in with
  * a publishing role in the participating organization).
  */
+/** Local actions shown per page of an action day (the country table and the map count all). */
+export const LOCAL_ACTIONS_PER_PAGE = 100;
+
+/**
+ * The page of local actions a query asks for: `country` (ISO 3166-1 alpha-2) and `from` (a
+ * 0-based position, a multiple of the page size). Values that are not such are ignored (first
+ * page, all countries) rather than refused: they come from links, not forms.
+ */
+function localActionPage(query: Record<string, string | undefined>): LocalActionPage {
+  const country = typeof query.country === 'string' && isCountryCode(query.country.toUpperCase()) ? query.country.toUpperCase() : undefined;
+  const from = Number(query.from);
+  const offset = Number.isInteger(from) && from > 0 && from <= 1_000_000 ? from - (from % LOCAL_ACTIONS_PER_PAGE) : 0;
+  return { ...(country ? { country } : {}), offset, limit: LOCAL_ACTIONS_PER_PAGE };
+}
+
 export const actionDaysRoutes = fp(
   async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -137,13 +153,20 @@ export const actionDaysRoutes = fp(
       }
     };
 
-    const renderDetail = async (request: FastifyRequest, reply: FastifyReply, d: ActionDayDetail, register: { values: FormValues; errors?: FieldError[] } = { values: {} }, status = 200) => {
+    const renderDetail = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      d: ActionDayDetail,
+      register: { values: FormValues; errors?: FieldError[] } = { values: {} },
+      status = 200,
+      page: LocalActionPage = { limit: LOCAL_ACTIONS_PER_PAGE },
+    ) => {
       const viewer = request.viewer;
       const organizations = canRegisterLocalAction(viewer) ? await publishingOrganizations(app.db, viewer) : [];
       const values = { ...register.values };
       if (status === 200 && organizations.length === 1 && values.organization === undefined) values.organization = organizations[0]!.slug;
       const form = viewer && organizations.length ? { values, errors: errorMap(register.errors), organizations } : null;
-      return sendPage(request, reply, d.title, (ctx) => actionDayDetailView(ctx, d, { canEdit: canEditActionDay(viewer, d), register: form }), status);
+      return sendPage(request, reply, d.title, (ctx) => actionDayDetailView(ctx, d, { canEdit: canEditActionDay(viewer, d), register: form, page }), status);
     };
 
     // ---- pages
@@ -169,10 +192,11 @@ export const actionDaysRoutes = fp(
       submit(request, reply, '/action-days/new', false, (input) => createActionDay(app.db, request.requireViewer(), input)),
     );
 
-    app.get<{ Params: { slug: string } }>('/action-days/:slug', { schema: { hide: true } }, async (request, reply) => {
-      const d = await getActionDayDetail(app.db, request.viewer, request.params.slug);
+    app.get<{ Params: { slug: string }; Querystring: Record<string, string | undefined> }>('/action-days/:slug', { schema: { hide: true } }, async (request, reply) => {
+      const page = localActionPage(request.query);
+      const d = await getActionDayDetail(app.db, request.viewer, request.params.slug, page);
       if (!d) throw new NotFound();
-      return renderDetail(request, reply, d);
+      return renderDetail(request, reply, d, { values: {} }, 200, page);
     });
 
     app.get<{ Params: { slug: string } }>('/action-days/:slug/edit', { schema: { hide: true } }, async (request, reply) => {
@@ -195,7 +219,7 @@ export const actionDaysRoutes = fp(
       } catch (err) {
         const errors = formFieldErrors(err);
         if (!errors) throw err;
-        const d = await getActionDayDetail(app.db, viewer, request.params.slug);
+        const d = await getActionDayDetail(app.db, viewer, request.params.slug, { limit: LOCAL_ACTIONS_PER_PAGE });
         if (!d) throw new NotFound();
         return renderDetail(request, reply, d, { values: request.body ?? {}, errors }, 422);
       }

@@ -159,7 +159,11 @@ function localActionForm(ctx: PageContext, d: ActionDayDetail, f: LocalActionFor
  * and the reader's own zone), participation per country as a table and a map, and — for
  * signed-in people with a publishing role — the form to register a local action.
  */
-export function actionDayDetailView(ctx: PageContext, d: ActionDayDetail, o: { canEdit: boolean; register: LocalActionFormState | null }) {
+export function actionDayDetailView(
+  ctx: PageContext,
+  d: ActionDayDetail,
+  o: { canEdit: boolean; register: LocalActionFormState | null; page?: { country?: string; offset?: number; limit?: number } },
+) {
   const { t } = ctx.tr;
   const counts = new Map(d.byCountry.map((r) => [r.country, r.count]));
   return html`<article lang=${d.lang}>
@@ -177,8 +181,9 @@ export function actionDayDetailView(ctx: PageContext, d: ActionDayDetail, o: { c
     <section><h2 lang=${ctx.tr.locale}>${t('action_days.fields.call_text')}</h2><div class="prose" dir="auto">${d.call_text}</div></section>
     <section lang=${ctx.tr.locale} id="local-actions">
       <h2>${t('action_days.detail.local_actions')}</h2>
-      <p class="count">${t('action_days.list.local_actions', { count: d.localActions.length })}</p>
+      ${localActionsPaging(ctx, d, o.page ?? {})}
       ${d.localActions.length ? html`<ul class="local-actions">${d.localActions.map((a) => localActionItem(ctx, a))}</ul>` : html`<p>${t('action_days.detail.none')}</p>`}
+      ${localActionsPager(ctx, d, o.page ?? {})}
     </section>
     ${d.byCountry.length
       ? html`<section lang=${ctx.tr.locale} id="participation">
@@ -186,7 +191,7 @@ export function actionDayDetailView(ctx: PageContext, d: ActionDayDetail, o: { c
           <table>
             <thead><tr><th scope="col">${t('action_days.fields.country')}</th><th scope="col">${t('action_days.detail.local_actions')}</th><th scope="col">${t('action_days.fields.expected_participants')}</th></tr></thead>
             <tbody>${d.byCountry.map(
-              (r) => html`<tr data-country=${r.country}><th scope="row">${ctx.tr.country(r.country)}</th><td>${ctx.tr.number(r.count)}</td><td>${ctx.tr.number(r.participants)}</td></tr>`,
+              (r) => html`<tr data-country=${r.country}><th scope="row"><a href=${`/action-days/${d.slug}?country=${r.country}#local-actions`}>${ctx.tr.country(r.country)}</a></th><td>${ctx.tr.number(r.count)}</td><td>${ctx.tr.number(r.participants)}</td></tr>`,
             )}</tbody>
           </table>
           ${worldMapSvg(counts, mapTranslator(ctx.tr), { id: 'action-day-map' })}
@@ -194,6 +199,40 @@ export function actionDayDetailView(ctx: PageContext, d: ActionDayDetail, o: { c
       : null}
     ${o.register ? html`<section lang=${ctx.tr.locale}>${localActionForm(ctx, d, o.register)}</section>` : null}
   </article>`;
+}
+
+/** The count line above the local actions: all of them, a range of a page, and the country filter. */
+function localActionsPaging(ctx: PageContext, d: ActionDayDetail, page: { country?: string; offset?: number; limit?: number }) {
+  const { t } = ctx.tr;
+  const from = (page.offset ?? 0) + 1;
+  const to = (page.offset ?? 0) + d.localActions.length;
+  return html`<p class="count">
+    ${page.country ? html`${t('action_days.detail.in_country', { country: ctx.tr.country(page.country) })} · ` : null}
+    ${t('action_days.list.local_actions', { count: d.localActionTotal })}
+    ${d.localActions.length && d.localActions.length < d.localActionTotal ? html` · ${t('action_days.detail.showing', { from: ctx.tr.number(from), to: ctx.tr.number(to) })}` : null}
+    ${page.country ? html` · <a href=${`/action-days/${d.slug}#local-actions`}>${t('action_days.detail.all_countries')}</a>` : null}
+  </p>`;
+}
+
+/** Previous/next links through the local actions, keeping the country filter. */
+function localActionsPager(ctx: PageContext, d: ActionDayDetail, page: { country?: string; offset?: number; limit?: number }) {
+  const { t } = ctx.tr;
+  const offset = page.offset ?? 0;
+  const limit = page.limit ?? d.localActions.length;
+  const href = (from: number) => {
+    const q = new URLSearchParams();
+    if (page.country) q.set('country', page.country);
+    if (from > 0) q.set('from', String(from));
+    const qs = q.toString();
+    return `/action-days/${d.slug}${qs ? `?${qs}` : ''}#local-actions`;
+  };
+  const prev = offset > 0 ? Math.max(0, offset - limit) : null;
+  const next = offset + d.localActions.length < d.localActionTotal ? offset + limit : null;
+  if (prev === null && next === null) return null;
+  return html`<nav class="pager" aria-label=${t('pager.label')}>
+    ${prev !== null ? html`<a rel="prev" href=${href(prev)}>${t('action_days.detail.previous')}</a>` : null}
+    ${next !== null ? html` <a rel="next" href=${href(next)}>${t('pager.next')}</a>` : null}
+  </nav>`;
 }
 
 const ACTION_DAY_LABELS: Record<string, string> = {
