@@ -9,6 +9,9 @@ import type { Db } from '../../src/db/client.ts';
 import { createUser } from '../../src/modules/accounts/accounts.service.ts';
 import { createOrganization, type OrganizationInput } from '../../src/modules/organizations/organizations.service.ts';
 import { addStruggleUpdate, createStruggle, type StruggleInput } from '../../src/modules/struggles/struggles.service.ts';
+import { addResponse, createCall } from '../../src/modules/calls/calls.service.ts';
+import { localToInstant } from '../../src/lib/zoned-time.ts';
+import { newId } from '../../src/lib/ids.ts';
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
@@ -154,6 +157,10 @@ export interface PagesFixture {
   account: { email: string; password: string; displayName: string };
   /** Number of public struggles per country code. */
   strugglesByCountry: Map<string, number>;
+  /** A solidarity call on the struggle, with responses from four countries. */
+  call: string;
+  /** An action day with timed local actions in several zones and an all-day one. */
+  actionDay: string;
 }
 
 /** 30 countries the 1:110M world map can draw, with a city each. */
@@ -251,7 +258,50 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     for (const slug of orgSlugs.slice(14, 20)) await addNetworkMembership(db, null, ports.slug, { organization: slug, role: 'member', since: '2025-06-01' }, { trusted: true });
   }
 
+  const call = await createCall(
+    db,
+    null,
+    {
+      struggle: kamoto.slug, organization: cd.slug, issuers: [women.slug], slug: 'soutien-greve-kamoto',
+      title: 'Soutenez la grève de Kamoto : messages et caisse de grève', lang: 'fr',
+      body: 'Envoyez des messages aux grévistes et soutenez la caisse de grève.\nAction internationale le 1er mai.',
+      asks: ['messages', 'donation', 'action'], actionDate: '2026-05-01', deadline: '2026-12-31', languages: ['fr', 'sw', 'en'], visibility: 'public',
+    },
+    { trusted: true },
+  );
+  const respond = (organization: string, kind: string, date: string, place: string, country: string, lang: string, report: string) =>
+    addResponse(db, null, call.slug, { organization, kind, date, place, country, lang, report, visibility: 'public' }, { trusted: true });
+  await respond(child.slug, 'statement_sent', '2026-02-20', 'Duisburg', 'DE', 'de', 'Solidaritätserklärung der Vertrauensleute verschickt.');
+  await respond(tr.slug, 'rally_held', '2026-02-27', 'Soma', 'TR', 'tr', 'Maden ocağı önünde dayanışma mitingi.');
+  await respond(women.slug, 'donation_made', '2026-03-01', 'Likasi', 'CD', 'fr', 'Collecte au marché pour la caisse de grève.');
+
+  // The action day and its local actions, written directly (the page is what is looked at here).
+  const now = new Date().toISOString();
+  const dayId = newId();
+  await db
+    .insertInto('action_days')
+    .values({ id: dayId, slug: 'journee-mineurs-2026', title: 'Journée internationale de solidarité avec les mineurs', call_text: 'Le 1er mai, agissons partout pour les familles des mineurs en grève.', lang: 'fr', start_date: '2026-05-01', end_date: '2026-05-01', organization_id: cd.id, network_id: null, struggle_id: kamoto.id, visibility: 'public', search_text: 'journee internationale', created_by: null, created_at: now, updated_at: now })
+    .execute();
+  const local = [
+    [cd.id, 'Marche des mineurs', 'rally', 'Kolwezi', 'CD', 'Africa/Lubumbashi', '09:00', '12:00'],
+    [child.id, 'Kundgebung am Werkstor', 'rally', 'Duisburg', 'DE', 'Europe/Berlin', '10:00', '12:00'],
+    [tr.id, 'Dayanışma nöbeti', 'vigil', 'Soma', 'TR', 'Europe/Istanbul', '18:00', '20:00'],
+    [women.id, 'Online assembly with Dhanbad', 'online', 'Dhanbad', 'IN', 'Asia/Kolkata', '17:30', '19:00'],
+  ] as const;
+  for (const [organization_id, title, kind, city, country, zone, start, end] of local) {
+    const startLocal = `2026-05-01T${start}`;
+    const endLocal = `2026-05-01T${end}`;
+    await db
+      .insertInto('local_actions')
+      .values({ id: newId(), action_day_id: dayId, organization_id, title, kind, city, country, venue: null, all_day: 0, start_local: startLocal, end_local: endLocal, time_zone: zone, starts_at: localToInstant(startLocal, zone), ends_at: localToInstant(endLocal, zone), start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 120, contact: null, visibility: 'public', created_by: null, created_at: now, updated_at: now })
+      .execute();
+  }
+  await db
+    .insertInto('local_actions')
+    .values({ id: newId(), action_day_id: dayId, organization_id: women.id, title: 'Journée de collecte', kind: 'other', city: 'Likasi', country: 'CD', venue: null, all_day: 1, start_local: null, end_local: null, time_zone: null, starts_at: null, ends_at: null, start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: null, contact: null, visibility: 'public', created_by: null, created_at: now, updated_at: now })
+    .execute();
+
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
-  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry };
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026' };
 }

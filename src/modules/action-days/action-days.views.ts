@@ -75,8 +75,7 @@ function when(ctx: PageContext, a: LocalActionView) {
 function localActionItem(ctx: PageContext, a: LocalActionView) {
   const { t } = ctx.tr;
   return html`<li class="local-action" id=${`local-action-${a.id}`}>
-    <strong><${U}>${a.title}<//></strong>
-    <span class="meta">${dotted([
+    <strong><${U}>${a.title}<//></strong>${' · '}<span class="meta">${dotted([
       t(`action_days.kinds.${a.kind}`),
       html`<${U}>${a.city}<//>, ${ctx.tr.country(a.country)}`,
       a.venue ? html`<${U}>${a.venue}<//>` : null,
