@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { form, formSession, loginAs, useTestApp } from '../../../test/helpers/app.ts';
+import { formSession, loginAs, useTestApp, postForm } from '../../../test/helpers/app.ts';
 import { loadViewer, tokenHash } from './accounts.service.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -24,15 +24,7 @@ for (const engine of ENGINES) {
     }
 
     /** POSTs a form of `page` (fetched first for its CSRF token) with `cookie`. */
-    async function post(page: string, url: string, values: Record<string, string>, cookie = '', headers: Record<string, string> = {}) {
-      const s = await formSession(t, page, cookie);
-      return t.app.inject({
-        method: 'POST',
-        url,
-        headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
-        payload: form({ _csrf: s.csrf, ...values }),
-      });
-    }
+    const post = (page: string, url: string, values: Record<string, string>, cookie = '', headers: Record<string, string> = {}) => postForm(t, page, url, values, cookie, headers);
 
     /** Password step of the sign-in; returns the response and its session cookie. */
     async function signIn(email: string, next = '/') {

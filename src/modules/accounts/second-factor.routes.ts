@@ -258,40 +258,27 @@ export const secondFactorRoutes = fp<{ secureCookies: boolean }>(
       return secondStepPage(request, reply, pending, next);
     });
 
-    app.post<{ Body: Form }>(
-      '/sign-in/second-factor',
-      { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
-      async (request, reply) => {
+    /** The second step with a code (`totp`: the app's code; `recovery`: a one-time recovery code). */
+    const secondStepWith = (failed: 'totp' | 'recovery', complete: (pending: PendingSession, body: Form) => Promise<unknown>) =>
+      async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply) => {
         const next = safeLocalPath(request.body?.next);
         const pending = await pendingOf(request);
         if (!pending) return noPending(request, reply, next);
         try {
-          await completeSignInWithTotp(app.db, pending, request.body?.code);
+          await complete(pending, request.body ?? {});
         } catch (err) {
           const errors = formFieldErrors(err);
           if (!errors) throw err;
-          return secondStepPage(request, reply, pending, next, { failed: 'totp', errors }, 422);
+          return secondStepPage(request, reply, pending, next, { failed, errors }, 422);
         }
         return redirectAfterPost(reply, next);
-      },
-    );
-
+      };
+    const codeRoute = { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } };
+    app.post<{ Body: Form }>('/sign-in/second-factor', codeRoute, secondStepWith('totp', (pending, body) => completeSignInWithTotp(app.db, pending, body.code)));
     app.post<{ Body: Form }>(
       '/sign-in/second-factor/recovery',
-      { preValidation: app.csrfProtection, config: { rateLimit: {} }, schema: { hide: true } },
-      async (request, reply) => {
-        const next = safeLocalPath(request.body?.next);
-        const pending = await pendingOf(request);
-        if (!pending) return noPending(request, reply, next);
-        try {
-          await completeSignInWithRecoveryCode(app.db, pending, request.body?.recoveryCode);
-        } catch (err) {
-          const errors = formFieldErrors(err);
-          if (!errors) throw err;
-          return secondStepPage(request, reply, pending, next, { failed: 'recovery', errors }, 422);
-        }
-        return redirectAfterPost(reply, next);
-      },
+      codeRoute,
+      secondStepWith('recovery', (pending, body) => completeSignInWithRecoveryCode(app.db, pending, body.recoveryCode)),
     );
 
     /** The pending session of a JSON request, or a 401 problem. */

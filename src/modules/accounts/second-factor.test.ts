@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { generate } from 'otplib';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { form, formSession, loginAs, useTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { form, formSession, loginAs, useTestApp, type TestApp, postForm } from '../../../test/helpers/app.ts';
 import { makeOrganization } from '../../../test/helpers/factories.ts';
 import { buildApp } from '../../app.ts';
 import { createUser, loadViewer, tokenHash } from './accounts.service.ts';
@@ -33,15 +33,7 @@ for (const engine of ENGINES) {
     }
 
     /** POSTs a form of `page` (fetched first for its CSRF token) with `cookie`. */
-    async function post(page: string, url: string, values: Record<string, string>, cookie = '', headers: Record<string, string> = {}) {
-      const s = await formSession(t, page, cookie);
-      return t.app.inject({
-        method: 'POST',
-        url,
-        headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
-        payload: form({ _csrf: s.csrf, ...values }),
-      });
-    }
+    const post = (page: string, url: string, values: Record<string, string>, cookie = '', headers: Record<string, string> = {}) => postForm(t, page, url, values, cookie, headers);
 
     /** Opens the security page and confirms TOTP with a code computed here; returns the secret, step and codes. */
     async function enableTotp(cookie: string) {
