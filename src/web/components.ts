@@ -41,3 +41,17 @@ export function dlRow(label: string, value: unknown): VNode | null {
 export function dotted(parts: unknown[]): unknown[] {
   return parts.filter((p) => p !== null && p !== undefined && p !== '').flatMap((p, i) => (i === 0 ? [p] : [' · ', p]));
 }
+
+/**
+ * Links to a record's public feeds, for calendar and feed readers (only public records have
+ * feeds; pass nothing for the others and nothing is shown).
+ */
+export function feedLinks(ctx: PageContext, o: { calendar?: string | null; atom?: string | null }): VNode | null {
+  if (!o.calendar && !o.atom) return null;
+  const { t } = ctx.tr;
+  const links = [
+    o.calendar ? html`<a href=${o.calendar} type="text/calendar">${t('feeds.links.calendar')}</a>` : null,
+    o.atom ? html`<a href=${o.atom} type="application/atom+xml">${t('feeds.links.atom')}</a>` : null,
+  ].filter(Boolean);
+  return html`<p class="feeds">${t('feeds.links.subscribe')} ${links.map((l, i) => html`${i ? ' · ' : ''}${l}`)}</p>`;
+}

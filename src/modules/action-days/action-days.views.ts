@@ -3,7 +3,7 @@ import type { PageContext } from '../../web/context.ts';
 import type { Translator } from '../../i18n/i18n.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted } from '../../web/components.ts';
+import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted, feedLinks } from '../../web/components.ts';
 import { worldMapSvg } from '../../web/world-map.ts';
 import { countryCodes } from '../../lib/countries.ts';
 import { TIME_ZONES } from '../../lib/time.ts';
@@ -172,6 +172,7 @@ export function actionDayDetailView(
       t(`visibility.${d.visibility}`),
     ])}</p>
     ${o.canEdit ? html`<p lang=${ctx.tr.locale}><a class="button" href=${`/action-days/${d.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
+    ${d.visibility === 'public' ? feedLinks(ctx, { calendar: `/action-days/${d.slug}/calendar.ics` }) : null}
     <dl lang=${ctx.tr.locale}>
       ${dlRow(t('action_days.fields.organization'), d.organization ? html`<a href=${`/organizations/${d.organization.slug}`}><${U}>${d.organization.name}<//></a>` : null)}
       ${dlRow(t('action_days.fields.network'), d.network ? html`<a href=${`/networks/${d.network.slug}`}><${U}>${d.network.name}<//></a>` : null)}

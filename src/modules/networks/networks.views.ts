@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { vocabularyOptions, nextPageLink } from '../../web/components.ts';
+import { vocabularyOptions, nextPageLink, feedLinks } from '../../web/components.ts';
 import { SECTOR_CODES } from '../../lib/sectors.ts';
 import type { NetworkDetail, NetworkMember, NetworkSummary } from './networks.repo.ts';
 
@@ -119,6 +119,7 @@ export function networkDetailView(ctx: PageContext, n: NetworkDetail, o: Network
     <h1><${U}>${n.name}<//></h1>
     <p class="meta">${t(`sectors.${n.sector}`)} · ${t('networks.list.members', { count: n.memberCount })}</p>
     ${o.canManage ? html`<p><a class="button" href=${`/networks/${n.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
+    ${feedLinks(ctx, { calendar: `/networks/${n.slug}/calendar.ics`, atom: `/networks/${n.slug}/feed.atom` })}
     ${n.description ? html`<div class="prose" lang=${n.description_lang} dir="auto">${n.description}</div>` : null}
     <section>
       <h2>${t('networks.detail.members')}</h2>

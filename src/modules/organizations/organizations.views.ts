@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted } from '../../web/components.ts';
+import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted, feedLinks } from '../../web/components.ts';
 import { countryCodes } from '../../lib/countries.ts';
 import { ORGANIZATION_KINDS, VISIBILITIES } from './organizations.service.ts';
 import type { OrganizationDetail, OrganizationSummary } from './organizations.repo.ts';
@@ -57,6 +57,7 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
           ${ctx.viewer.isAdmin || ctx.viewer.roles.get(org.id) === 'admin' ? html` · <a href=${`/organizations/${org.slug}/audit`}>${t('audit.page.link')}</a>` : null}
         </p>`
       : null}
+    ${org.visibility === 'public' ? feedLinks(ctx, { calendar: `/organizations/${org.slug}/calendar.ics`, atom: `/organizations/${org.slug}/feed.atom` }) : null}
     ${org.description ? html`<div class="prose" lang=${org.description_lang} dir="auto">${org.description}</div>` : null}
     <dl>
       ${dlRow(t('organizations.fields.languages'), org.languages.map((l) => ctx.tr.language(l)).join(', '))}
