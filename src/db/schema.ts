@@ -31,6 +31,8 @@ export interface Database {
   solidarity_responses: SolidarityResponsesTable;
   action_days: ActionDaysTable;
   local_actions: LocalActionsTable;
+  follows: FollowsTable;
+  feed_tokens: FeedTokensTable;
 }
 
 export interface UsersTable {
@@ -53,7 +55,16 @@ export interface UsersTable {
   totp_enabled_at: string | null;
   /** Last accepted TOTP time step (Unix seconds / 30), so a code is never accepted twice. */
   totp_last_step: number | null;
+  /** Notifications created up to this instant count as read; null: none read yet. */
+  notifications_read_at: string | null;
+  /** E-mail digest of notifications: `off`, `daily` or `weekly` (see `DIGEST_FREQUENCIES`). */
+  digest_frequency: Generated<DigestFrequency>;
+  /** End (instant) of the last digest window handled, sent or empty; null until the first one. */
+  digest_sent_until: string | null;
 }
+
+export const DIGEST_FREQUENCIES = ['off', 'daily', 'weekly'] as const;
+export type DigestFrequency = (typeof DIGEST_FREQUENCIES)[number];
 
 export interface SessionsTable {
   /** SHA-256 (hex) of the session token; the token itself is only in the cookie. */
@@ -370,4 +381,31 @@ export interface LocalActionsTable {
   created_by: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** What an organization can follow. */
+export const FOLLOW_TARGETS = ['struggle', 'call', 'network', 'country'] as const;
+export type FollowTarget = (typeof FOLLOW_TARGETS)[number];
+
+/** An organization following a struggle, a call, a network or a country. */
+export interface FollowsTable {
+  id: string;
+  organization_id: string;
+  target_kind: FollowTarget;
+  /** The record id of a struggle, call or network; an ISO 3166-1 alpha-2 code for a country. */
+  target_id: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+/** A personal, revocable token that lets a calendar or feed client read as the account. */
+export interface FeedTokensTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 (hex) of the token; the token itself is only in the subscription URL. */
+  token_hash: string;
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }

@@ -27,7 +27,7 @@ const LOCAL_ACTION_KINDS = ['rally', 'strike', 'vigil', 'assembly', 'info_stand'
 /**
  * Coordination of struggles: solidarity calls (issued by organizations for a struggle) and the
  * responses other organizations record, international action days with the local actions of
- * participating organizations (each in its own IANA time zone), and personal feed tokens.
+ * participating organizations (each in its own IANA time zone).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const t = types(db);

@@ -48,6 +48,8 @@ export const PERSONAL_DATA: Readonly<Record<string, Readonly<Record<string, { ex
   solidarity_responses: { created_by: { export: 'created.solidarityResponses', erase: 'keep' } },
   action_days: { created_by: { export: 'created.actionDays', erase: 'keep' } },
   local_actions: { created_by: { export: 'created.localActions', erase: 'keep' } },
+  follows: { created_by: { export: 'created.follows', erase: 'keep' } },
+  feed_tokens: { user_id: { export: 'feedTokens', erase: 'delete' } },
 };
 
 /** The JSON document of `GET /account/export`. Instants are ISO 8601 UTC; dates `YYYY-MM-DD`. */
@@ -66,12 +68,17 @@ export interface AccountExport {
     instanceAdministrator: boolean;
     createdAt: string;
     updatedAt: string;
+    /** Notifications up to this instant count as read (null: none yet). */
+    notificationsReadAt: string | null;
+    /** E-mail digest choice: `off`, `daily` or `weekly`, and the end of the last window handled. */
+    digest: { frequency: string; sentUntil: string | null };
   };
   /** Stored secrets: `withheld` when one exists (never included), `none` otherwise. */
   credentials: {
     passwordHash: 'withheld';
     totpSecret: 'withheld' | 'none';
     recoveryCodeHashes: 'withheld' | 'none';
+    feedTokenHashes: 'withheld' | 'none';
   };
   secondFactor: {
     totpEnabledAt: string | null;
@@ -86,6 +93,8 @@ export interface AccountExport {
     accepted: { id: string; organization: string; role: string; createdAt: string; acceptedAt: string | null }[];
   };
   passwordResets: { createdAt: string; expiresAt: string; usedAt: string | null }[];
+  /** Personal feed links (the tokens themselves are never stored). */
+  feedTokens: { id: string; label: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[];
   auditEvents: { id: string; at: string; action: string; organizationId: string | null; subjectType: string; subjectId: string | null; sessionRef: string | null; details: unknown }[];
   created: {
     organizations: { id: string; slug: string; name: string; createdAt: string }[];
@@ -96,6 +105,8 @@ export interface AccountExport {
     solidarityResponses: { id: string; call: { id: string; slug: string }; kind: string; date: string; createdAt: string }[];
     actionDays: { id: string; slug: string; title: string; createdAt: string }[];
     localActions: { id: string; actionDay: { id: string; slug: string }; title: string; city: string; createdAt: string }[];
+    /** Follows the person started for an organization (the target is a record id or a country code). */
+    follows: { id: string; organization: { id: string; slug: string }; targetKind: string; targetId: string; createdAt: string }[];
   };
 }
 
@@ -119,7 +130,7 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
   const uid = viewer.userId;
   const user = await db.selectFrom('users').selectAll().where('id', '=', uid).where('erased_at', 'is', null).executeTakeFirst();
   if (!user) throw new NotFound();
-  const [calls, responses, days, localActions] = await Promise.all([
+  const [calls, responses, days, localActions, follows, feedTokens] = await Promise.all([
     db.selectFrom('solidarity_calls').select(['id', 'slug', 'title', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
     db
       .selectFrom('solidarity_responses')
@@ -136,6 +147,14 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       .where('local_actions.created_by', '=', uid)
       .orderBy('local_actions.created_at')
       .execute(),
+    db
+      .selectFrom('follows')
+      .innerJoin('organizations', 'organizations.id', 'follows.organization_id')
+      .select(['follows.id', 'organizations.id as org_id', 'organizations.slug', 'follows.target_kind', 'follows.target_id', 'follows.created_at'])
+      .where('follows.created_by', '=', uid)
+      .orderBy('follows.created_at')
+      .execute(),
+    db.selectFrom('feed_tokens').select(['id', 'label', 'created_at', 'last_used_at', 'revoked_at']).where('user_id', '=', uid).orderBy('created_at').execute(),
   ]);
   const [codes, passkeys, orgRoles, netRoles, sessions, sent, accepted, resets, events, orgs, nets, struggles, updates] = await Promise.all([
     db.selectFrom('recovery_codes').select(['used_at']).where('user_id', '=', uid).execute(),
@@ -198,11 +217,14 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       instanceAdministrator: Number(user.is_admin) === 1,
       createdAt: user.created_at,
       updatedAt: user.updated_at,
+      notificationsReadAt: user.notifications_read_at,
+      digest: { frequency: user.digest_frequency, sentUntil: user.digest_sent_until },
     },
     credentials: {
       passwordHash: stored,
       totpSecret: user.totp_secret ? stored : 'none',
       recoveryCodeHashes: codes.length ? stored : 'none',
+      feedTokenHashes: feedTokens.length ? stored : 'none',
     },
     secondFactor: {
       totpEnabledAt: user.totp_enabled_at,
@@ -226,6 +248,7 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       accepted: accepted.map((i) => ({ id: i.id, organization: i.slug, role: i.role, createdAt: i.created_at, acceptedAt: i.accepted_at })),
     },
     passwordResets: resets.map((r) => ({ createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at })),
+    feedTokens: feedTokens.map((f) => ({ id: f.id, label: f.label, createdAt: f.created_at, lastUsedAt: f.last_used_at, revokedAt: f.revoked_at })),
     auditEvents: events.map((e) => ({
       id: e.id,
       at: e.at,
@@ -245,6 +268,7 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       solidarityResponses: responses.map((r) => ({ id: r.id, call: { id: r.call_id, slug: r.slug }, kind: r.kind, date: r.date, createdAt: r.created_at })),
       actionDays: days.map((d) => ({ id: d.id, slug: d.slug, title: d.title, createdAt: d.created_at })),
       localActions: localActions.map((a) => ({ id: a.id, actionDay: { id: a.day_id, slug: a.slug }, title: a.title, city: a.city, createdAt: a.created_at })),
+      follows: follows.map((f) => ({ id: f.id, organization: { id: f.org_id, slug: f.slug }, targetKind: f.target_kind, targetId: f.target_id, createdAt: f.created_at })),
     },
   };
 }
@@ -301,7 +325,7 @@ export async function eraseAccount(db: Db, viewer: Viewer, input: { password?: u
     const uid = viewer.userId;
     const now = nowInstant();
     const memberships = await tx.selectFrom('organization_members').select('organization_id').where('user_id', '=', uid).execute();
-    const count = async (table: 'sessions' | 'recovery_codes' | 'passkeys' | 'password_resets' | 'network_roles') =>
+    const count = async (table: 'sessions' | 'recovery_codes' | 'passkeys' | 'password_resets' | 'network_roles' | 'feed_tokens') =>
       Number((await tx.deleteFrom(table).where('user_id', '=', uid).executeTakeFirst()).numDeletedRows);
     const details = {
       organizationsLeft: memberships.length,
@@ -310,6 +334,7 @@ export async function eraseAccount(db: Db, viewer: Viewer, input: { password?: u
       passkeysDeleted: await count('passkeys'),
       recoveryCodesDeleted: await count('recovery_codes'),
       passwordResetsDeleted: await count('password_resets'),
+      feedTokensDeleted: await count('feed_tokens'),
       invitationsRevoked: Number(
         (
           await tx
@@ -337,6 +362,9 @@ export async function eraseAccount(db: Db, viewer: Viewer, input: { password?: u
         totp_secret: null,
         totp_enabled_at: null,
         totp_last_step: null,
+        notifications_read_at: null,
+        digest_frequency: 'off',
+        digest_sent_until: null,
         erased_at: now,
         updated_at: now,
       })

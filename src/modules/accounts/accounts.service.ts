@@ -183,7 +183,45 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
   if (Date.parse(now) - Date.parse(String(row.last_seen_at)) > LAST_SEEN_RESOLUTION_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
   }
-  const secondFactorVerified = row.second_factor_at !== null;
+  return buildViewer(db, row, { secondFactorVerified: row.second_factor_at !== null, sessionId: id });
+}
+
+/** The account columns a viewer is built from. */
+interface ViewerAccount {
+  id: string;
+  display_name: string;
+  email: string;
+  is_admin: number;
+  locale: string;
+  time_zone: string;
+  totp_enabled_at: string | null;
+  has_passkey: unknown;
+}
+
+/**
+ * The viewer of an account without a session: for work done on the account's behalf where no
+ * one signs in — a personal feed token read by a calendar client, an e-mail digest. Such a viewer
+ * has not proven a second factor, so an admin role held back by an organization's second-factor
+ * rule stays held back (the viewer reads as a `member` there).
+ * @returns null for an unknown or erased account.
+ */
+export async function viewerForAccount(db: Db, userId: string): Promise<Viewer | null> {
+  const row = await db
+    .selectFrom('users')
+    .select(['users.id', 'users.display_name', 'users.email', 'users.is_admin', 'users.locale', 'users.time_zone', 'users.totp_enabled_at'])
+    .select((eb) =>
+      eb.exists(eb.selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.user_id', '=', 'users.id')).as('has_passkey'),
+    )
+    .where('users.id', '=', userId)
+    .where('users.erased_at', 'is', null)
+    .executeTakeFirst();
+  return row ? buildViewer(db, row, { secondFactorVerified: false, sessionId: '' }) : null;
+}
+
+/** Roles, held-back roles, network roles and network peers of an account, as of now. */
+async function buildViewer(db: Db, row: ViewerAccount, session: { secondFactorVerified: boolean; sessionId: string }): Promise<Viewer> {
+  const { secondFactorVerified } = session;
+  const now = nowInstant();
   const memberships = await db
     .selectFrom('organization_members')
     .innerJoin('organizations', 'organizations.id', 'organization_members.organization_id')
@@ -242,7 +280,7 @@ export async function loadViewer(db: Db, token: string): Promise<Viewer | null> 
     networkPeers: new Set(peers.map((p) => p.organization_id)),
     hasSecondFactor: row.totp_enabled_at !== null || Boolean(row.has_passkey),
     secondFactorVerified,
-    sessionId: id,
+    sessionId: session.sessionId,
   };
 }
 
