@@ -32,6 +32,8 @@ import { createMailer, type Mailer } from './mail/mailer.ts';
 import { callsRoutes } from './modules/calls/calls.routes.ts';
 import { actionDaysRoutes } from './modules/action-days/action-days.routes.ts';
 import { feedsRoutes } from './modules/feeds/feeds.routes.ts';
+import { followsRoutes } from './modules/follows/follows.routes.ts';
+import { feedTokensRoutes } from './modules/feed-tokens/feed-tokens.routes.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -151,6 +153,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(callsRoutes);
   await app.register(actionDaysRoutes);
   await app.register(feedsRoutes);
+  await app.register(followsRoutes);
+  await app.register(feedTokensRoutes);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
