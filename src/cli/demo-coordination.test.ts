@@ -4,6 +4,8 @@ import { createTestDb, ENGINES, type TestDb } from '../../test/helpers/db.ts';
 import { makeStruggle } from '../../test/helpers/factories.ts';
 import { buildDemoScenario, DEMO_CONGO_STRUGGLE } from './demo-scenario.ts';
 import { buildDemoCoordination, DEMO_ACTION_DAY } from './demo-coordination.ts';
+import { viewerForAccount } from '../modules/accounts/accounts.service.ts';
+import { listNotifications } from '../modules/follows/notifications.repo.ts';
 
 for (const engine of ENGINES) {
   describe(`demo coordination (${engine})`, () => {
@@ -22,7 +24,7 @@ for (const engine of ENGINES) {
     after(() => t.drop());
 
     test('calls on the Congo strike and on two imported stoppages, answered from organizations in at least 6 countries', async () => {
-      assert.deepEqual(built, { calls: 3, responses: 9, localActions: 9 });
+      assert.deepEqual(built, { calls: 3, responses: 9, localActions: 9, follows: 5 });
       const congo = await t.db
         .selectFrom('solidarity_calls')
         .innerJoin('struggles', 'struggles.id', 'solidarity_calls.struggle_id')
@@ -59,6 +61,23 @@ for (const engine of ENGINES) {
       const kolkata = actions.find((a) => a.time_zone === 'Asia/Kolkata')!;
       assert.equal(new Date(String(kolkata.starts_at)).toISOString(), '2027-05-01T12:00:00.000Z');
       assert.equal(actions.filter((a) => Number(a.all_day) === 1).length, 1);
+    });
+
+    test('the demo accounts find what their organizations follow in their notifications', async () => {
+      const kinds = async (email: string) => {
+        const user = await t.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+        const items = await listNotifications(t.db, await viewerForAccount(t.db, user.id));
+        const byKind: Record<string, number> = {};
+        for (const i of items) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+        return byKind;
+      };
+      // Solidarität Grenzenlos follows the strike, Congo and the miners' network. Of the seven
+      // answers, the one of the Coal Belt Women's Assembly (visible to its networks only) is not for it.
+      assert.deepEqual(await kinds('grenzenlos@demo.solidaris.invalid'), { call_issued: 1, response_recorded: 6, action_day_called: 1, local_action_registered: 2 });
+      // The Kolwezi union follows its own call: the answers of others it may see.
+      assert.deepEqual(await kinds('kolwezi@demo.solidaris.invalid'), { response_recorded: 6 });
+      // The circle follows Germany: the information stand in Esslingen.
+      assert.deepEqual(await kinds('freundeskreis@demo.solidaris.invalid'), { local_action_registered: 1 });
     });
   });
 }

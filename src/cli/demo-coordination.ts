@@ -12,6 +12,7 @@ import type { Db } from '../db/client.ts';
 import { createSession, deleteSession, loadViewer } from '../modules/accounts/accounts.service.ts';
 import { addResponse, createCall, type ResponseInput } from '../modules/calls/calls.service.ts';
 import { addLocalAction, createActionDay, type LocalActionInput } from '../modules/action-days/action-days.service.ts';
+import { follow, type FollowInput } from '../modules/follows/follows.service.ts';
 import { DEMO_CONGO_STRUGGLE } from './demo-scenario.ts';
 
 /** The action day of the miners' network: 1 May 2027, International Workers' Day. */
@@ -40,17 +41,30 @@ const LOCAL_ACTIONS: LocalActionInput[] = [
 ];
 
 /**
+ * Follows made before the calls, responses and local actions, so that the demo accounts find
+ * them in their notifications: Solidarität Grenzenlos watches the Congo strike, Congo and the
+ * miners' network; the circle watches Germany.
+ */
+const FOLLOWS: FollowInput[] = [
+  { organization: 'solidaritaet-grenzenlos', kind: 'struggle', target: DEMO_CONGO_STRUGGLE },
+  { organization: 'solidaritaet-grenzenlos', kind: 'country', target: 'CD' },
+  { organization: 'solidaritaet-grenzenlos', kind: 'network', target: 'miners' },
+  { organization: 'freundeskreis-fluechtlingssolidaritaet', kind: 'country', target: 'DE' },
+];
+
+/**
  * Adds the coordination layer to a demo database that holds the scenario (and, when available,
  * the FMCS import). Calls on imported stoppages are added only when imported struggles exist.
  * @returns how many calls, responses and local actions were written.
  */
-export async function buildDemoCoordination(db: Db): Promise<{ calls: number; responses: number; localActions: number }> {
+export async function buildDemoCoordination(db: Db): Promise<{ calls: number; responses: number; localActions: number; follows: number }> {
   const admin = await db.selectFrom('users').select('id').where('email', '=', 'admin@demo.solidaris.invalid').executeTakeFirstOrThrow();
   const session = await createSession(db, admin.id);
   try {
     const viewer = (await loadViewer(db, session))!;
     let calls = 0;
     let responses = 0;
+    for (const f of FOLLOWS) await follow(db, viewer, f);
     const congo = await createCall(db, viewer, {
       struggle: DEMO_CONGO_STRUGGLE,
       organization: 'smk-kolwezi',
@@ -66,6 +80,8 @@ export async function buildDemoCoordination(db: Db): Promise<{ calls: number; re
       visibility: 'public',
     });
     calls += 1;
+    // The Kolwezi union follows its own call: every answer reaches its notifications.
+    await follow(db, viewer, { organization: 'smk-kolwezi', kind: 'call', target: congo.slug });
     for (const r of CONGO_RESPONSES) {
       await addResponse(db, viewer, congo.slug, { ...r, visibility: 'public' });
       responses += 1;
@@ -117,7 +133,7 @@ export async function buildDemoCoordination(db: Db): Promise<{ calls: number; re
       visibility: 'public',
     });
     for (const a of LOCAL_ACTIONS) await addLocalAction(db, viewer, day.slug, { ...a, visibility: 'public' });
-    return { calls, responses, localActions: LOCAL_ACTIONS.length };
+    return { calls, responses, localActions: LOCAL_ACTIONS.length, follows: FOLLOWS.length + 1 };
   } finally {
     await deleteSession(db, session);
   }
