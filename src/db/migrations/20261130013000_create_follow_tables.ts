@@ -56,6 +56,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('feed_tokens_user_idx').on('feed_tokens').column('user_id').execute();
 
   // What the notification queries join on.
+  await db.schema.createIndex('struggles_country_created_idx').on('struggles').columns(['country', 'created_at']).execute();
   await db.schema.createIndex('struggle_updates_created_idx').on('struggle_updates').columns(['struggle_id', 'created_at']).execute();
   await db.schema.createIndex('solidarity_responses_created_idx').on('solidarity_responses').columns(['call_id', 'created_at']).execute();
   await db.schema.createIndex('action_days_network_idx').on('action_days').columns(['network_id', 'created_at']).execute();
@@ -70,6 +71,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     'action_days_network_idx',
     'solidarity_responses_created_idx',
     'struggle_updates_created_idx',
+    'struggles_country_created_idx',
   ])
     await db.schema.dropIndex(index).execute();
   await db.schema.dropTable('feed_tokens').execute();
