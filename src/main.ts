@@ -4,10 +4,12 @@ import { migrateToLatest } from './db/migrate.ts';
 import { buildApp } from './app.ts';
 import { countUsers } from './modules/accounts/accounts.service.ts';
 import { translator } from './i18n/i18n.ts';
+import { startDigestScheduler } from './modules/digests/digests.service.ts';
 
 /**
  * Starts a Solidaris instance: reads the configuration, opens the database, applies pending
- * migrations, listens, and closes gracefully on SIGINT/SIGTERM.
+ * migrations, listens, runs the e-mail digest scheduler (unless `DIGESTS=off`), and closes
+ * gracefully on SIGINT/SIGTERM.
  * @param o.sqlitePath default SQLite file when `DATABASE_URL` is not set.
  * @param o.onListening called with the URL once the server accepts connections.
  */
@@ -25,7 +27,9 @@ export async function serve(o: { sqlitePath?: string; onListening?: (url: string
     smtpUrl: config.smtpUrl,
     mailFrom: config.mailFrom,
   });
+  const digests = config.digests ? startDigestScheduler({ db, mailer: app.mailer, baseUrl: config.baseUrl, log: app.log }) : null;
   const shutdown = async () => {
+    await digests?.stop();
     await app.close();
     await close();
     process.exit(0);

@@ -115,6 +115,29 @@ program
   });
 
 program
+  .command('send-digests')
+  .description(tr.t('cli.help.send_digests'))
+  .action(async () => {
+    const { fastify } = await import('fastify');
+    const { createMailer } = await import('../mail/mailer.ts');
+    const { sendDueDigests } = await import('../modules/digests/digests.service.ts');
+    const config = loadConfig();
+    // Fastify's logger (pino) only for the mailer and failures; no server is started.
+    const log = fastify({ logger: { level: config.logLevel } }).log;
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
+    try {
+      await withDb(async (h) => {
+        await migrateToLatest(h.db);
+        const summary = await sendDueDigests(h.db, mailer, { baseUrl: config.baseUrl, log });
+        console.log(tr.t('digests.cli.done', { ...summary }));
+        if (summary.failed) process.exitCode = 1;
+      });
+    } finally {
+      mailer.close();
+    }
+  });
+
+program
   .command('import')
   .description(tr.t('cli.help.import'))
   .argument('<kind>', tr.t('cli.help.import_kind'))

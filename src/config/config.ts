@@ -18,6 +18,8 @@ export interface Config {
   smtpUrl: string | null;
   /** Sender address of outgoing mail. */
   mailFrom: string;
+  /** Run the e-mail digest scheduler inside `serve` (every 5 minutes); false when cron runs `solidaris send-digests` instead. */
+  digests: boolean;
 }
 
 /** Thrown when an environment variable has a value the process cannot run with. */
@@ -28,9 +30,10 @@ export class ConfigError extends Error {}
  * `PORT` (default 3000), `HOST` (127.0.0.1), `DATABASE_URL` (PostgreSQL; otherwise SQLite at
  * `SQLITE_PATH`, default `./data/solidaris.sqlite`), `BASE_URL`, `LOG_LEVEL` (info),
  * `SECURE_COOKIES` (1 when `BASE_URL` is https), `SMTP_URL` (smtp:// or smtps://; unset: mail is
- * written to the log), `MAIL_FROM` (default `Solidaris <no-reply@` + the `BASE_URL` host + `>`).
- * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, or an
- *   `SMTP_URL` that is not smtp:// or smtps://.
+ * written to the log), `MAIL_FROM` (default `Solidaris <no-reply@` + the `BASE_URL` host + `>`),
+ * `DIGESTS` (`on`, the default, or `off`: no digest scheduler in `serve`).
+ * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, an
+ *   `SMTP_URL` that is not smtp:// or smtps://, or a `DIGESTS` other than on/off.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sqlitePath?: string } = {}): Config {
   const port = Number(env.PORT ?? 3000);
@@ -50,6 +53,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
   const smtpUrl = env.SMTP_URL || null;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
   const mailFrom = env.MAIL_FROM || `Solidaris <no-reply@${new URL(baseUrl).hostname}>`;
+  const digests = (env.DIGESTS || 'on').trim().toLowerCase();
+  if (digests !== 'on' && digests !== 'off') throw new ConfigError(`DIGESTS must be on or off, got ${env.DIGESTS}`);
   return {
     port,
     host,
@@ -60,5 +65,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     rateLimitPerMinute,
     smtpUrl,
     mailFrom,
+    digests: digests === 'on',
   };
 }

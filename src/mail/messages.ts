@@ -18,12 +18,13 @@ export function mailLocale(tag: string | null | undefined): Locale {
   return isLocale(base) ? base : 'en';
 }
 
-function bdi(value: string): VNode {
+/** A user-supplied value for the HTML part, isolated in `<bdi>` (escaped by Preact). */
+export function bdi(value: string): VNode {
   return html`<bdi>${value}</bdi>`;
 }
 
 /** A small HTML document around `body` (no images, no remote resources, nothing that tracks). */
-function htmlDocument(tr: Translator, body: ComponentChildren, footer: string): string {
+export function htmlDocument(tr: Translator, body: ComponentChildren, footer: string): string {
   const doc = html`<html lang=${tr.locale} dir=${tr.dir}>
     <head><meta charset="utf-8" /><title>${tr.t('app.name')}</title></head>
     <body>${body}<hr /><p><small>${footer}</small></p></body>

@@ -8,6 +8,7 @@ import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { todayIn } from '../../lib/time.ts';
 import { changePassword, listSessions, revokeSessions, updateProfile, type SessionScope } from './account.service.ts';
 import { eraseAccount, exportAccount } from './account-data.service.ts';
+import { digestFrequencyOf } from '../digests/digests.service.ts';
 import { accountView, erasedView, eraseView, type AccountForm, type ProfileFormValues } from './account.views.ts';
 
 type Form = Record<string, string | undefined>;
@@ -24,7 +25,10 @@ type Form = Record<string, string | undefined>;
  */
 export const accountRoutes = fp(
   async (app) => {
-    const profileOf = (viewer: Viewer): ProfileFormValues => ({ displayName: viewer.displayName, locale: viewer.locale, timeZone: viewer.timeZone });
+    const profileOf = async (viewer: Viewer): Promise<ProfileFormValues> => {
+      const digestFrequency = await digestFrequencyOf(app.db, viewer.userId);
+      return { displayName: viewer.displayName, locale: viewer.locale, timeZone: viewer.timeZone, digestFrequency };
+    };
 
     const renderAccount = async (
       request: FastifyRequest,
@@ -34,13 +38,14 @@ export const accountRoutes = fp(
     ) => {
       const viewer = request.requireViewer();
       const sessions = await listSessions(app.db, viewer);
+      const profile = o.profile ?? (await profileOf(viewer));
       return sendPage(
         request,
         reply,
         request.tr.t('account.title'),
         (ctx) =>
           accountView(ctx, {
-            profile: o.profile ?? profileOf(viewer),
+            profile,
             sessions,
             errors: o.errors ? { form: o.errors.form, errors: errorMap(o.errors.errors) } : undefined,
             notice: o.notice,
@@ -68,7 +73,12 @@ export const accountRoutes = fp(
       } catch (err) {
         const errors = formFieldErrors(err);
         if (!errors) throw err;
-        const profile = { displayName: String(body.displayName ?? ''), locale: String(body.locale ?? ''), timeZone: String(body.timeZone ?? '') };
+        const profile = {
+          displayName: String(body.displayName ?? ''),
+          locale: String(body.locale ?? ''),
+          timeZone: String(body.timeZone ?? ''),
+          digestFrequency: String(body.digestFrequency ?? ''),
+        };
         return renderAccount(request, reply, { profile, errors: { form: 'profile', errors } }, 422);
       }
     });

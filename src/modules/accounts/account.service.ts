@@ -4,6 +4,7 @@ import { NotFound, ValidationFailed, type FieldError } from '../../http/errors.t
 import { isLocale, type Locale } from '../../i18n/i18n.ts';
 import { hashPassword, verifyPassword } from '../../lib/passwords.ts';
 import { canonicalTimeZone, nowInstant } from '../../lib/time.ts';
+import { DIGEST_FREQUENCIES, type DigestFrequency } from '../../db/schema.ts';
 import { changedFields, recordAudit } from '../audit/audit.service.ts';
 import { validateNewUser } from './accounts.service.ts';
 
@@ -30,6 +31,8 @@ export interface ProfileInput {
   displayName?: unknown;
   locale?: unknown;
   timeZone?: unknown;
+  /** E-mail digest choice (`off`, `daily`, `weekly`); absent leaves it as it is. */
+  digestFrequency?: unknown;
 }
 
 /** A profile after validation. */
@@ -37,13 +40,16 @@ export interface ProfileValues {
   displayName: string;
   locale: Locale;
   timeZone: string;
+  /** Only present when the input carried it. */
+  digestFrequency?: DigestFrequency;
 }
 
 /**
  * Validates the profile form. The display name follows the sign-up rules of `validateNewUser`
  * (required, NFC, one line, no angle brackets, at most 120 characters); the language must be a UI
- * locale; the time zone an IANA name ({@link isTimeZone}).
- * @throws {ValidationFailed} on `displayName`, `locale`, `timeZone`.
+ * locale; the time zone an IANA name ({@link isTimeZone}); the digest choice, when given, one of
+ * `DIGEST_FREQUENCIES`.
+ * @throws {ValidationFailed} on `displayName`, `locale`, `timeZone`, `digestFrequency`.
  */
 export function validateProfile(input: ProfileInput): ProfileValues {
   const displayName = typeof input.displayName === 'string' ? input.displayName : '';
@@ -56,30 +62,49 @@ export function validateProfile(input: ProfileInput): ProfileValues {
   const timeZone = canonicalTimeZone(rawZone) ?? '';
   if (!rawZone) errors.push({ field: 'timeZone', messageId: 'validation.required' });
   else if (!timeZone) errors.push({ field: 'timeZone', messageId: 'account.validation.time_zone' });
+  const digest = input.digestFrequency === undefined ? undefined : typeof input.digestFrequency === 'string' ? input.digestFrequency.trim() : '';
+  if (digest !== undefined && !(DIGEST_FREQUENCIES as readonly string[]).includes(digest)) errors.push({ field: 'digestFrequency', messageId: 'validation.choice' });
   if (errors.length) throw new ValidationFailed(errors);
-  return { displayName: displayName.normalize('NFC').trim(), locale: locale as Locale, timeZone };
+  const values: ProfileValues = { displayName: displayName.normalize('NFC').trim(), locale: locale as Locale, timeZone };
+  if (digest !== undefined) values.digestFrequency = digest as DigestFrequency;
+  return values;
 }
 
 /**
- * Saves the signed-in person's display name, UI language and time zone, and writes
- * `account.profile_updated` (changed field names; organization null) to the audit log in the same
- * transaction. Nothing is logged when nothing changed.
+ * Saves the signed-in person's display name, UI language, time zone and (when given) e-mail digest
+ * choice, and writes `account.profile_updated` (changed field names; organization null) to the
+ * audit log in the same transaction. Nothing is logged when nothing changed. Turning the digest on from `off` sets
+ * `digest_sent_until` to now, so the first digest covers only what comes after.
  * @returns the changed field names.
  * @throws {ValidationFailed} see {@link validateProfile}.
  */
 export async function updateProfile(db: Db, viewer: Viewer, input: ProfileInput): Promise<string[]> {
   const v = validateProfile(input);
   return inTransaction(db, async (tx) => {
-    const row = await tx.selectFrom('users').select(['display_name', 'locale', 'time_zone']).where('id', '=', viewer.userId).executeTakeFirst();
+    const row = await tx
+      .selectFrom('users')
+      .select(['display_name', 'locale', 'time_zone', 'digest_frequency'])
+      .where('id', '=', viewer.userId)
+      .executeTakeFirst();
     if (!row) throw new NotFound();
+    const digest = v.digestFrequency ?? row.digest_frequency;
     const fields = changedFields(
-      { displayName: row.display_name, locale: row.locale, timeZone: row.time_zone },
-      { displayName: v.displayName, locale: v.locale, timeZone: v.timeZone },
+      { displayName: row.display_name, locale: row.locale, timeZone: row.time_zone, digestFrequency: row.digest_frequency },
+      { displayName: v.displayName, locale: v.locale, timeZone: v.timeZone, digestFrequency: digest },
     );
     if (!fields.length) return fields;
+    const now = nowInstant();
+    const digestOn = row.digest_frequency === 'off' && digest !== 'off';
     await tx
       .updateTable('users')
-      .set({ display_name: v.displayName, locale: v.locale, time_zone: v.timeZone, updated_at: nowInstant() })
+      .set({
+        display_name: v.displayName,
+        locale: v.locale,
+        time_zone: v.timeZone,
+        digest_frequency: digest,
+        ...(digestOn ? { digest_sent_until: now } : {}),
+        updated_at: now,
+      })
       .where('id', '=', viewer.userId)
       .execute();
     await recordAudit(tx, viewer, { action: 'account.profile_updated', subjectType: 'account', subjectId: viewer.userId, details: { fields } });
