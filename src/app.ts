@@ -33,7 +33,7 @@ import { callsRoutes } from './modules/calls/calls.routes.ts';
 import { actionDaysRoutes } from './modules/action-days/action-days.routes.ts';
 import { feedsRoutes } from './modules/feeds/feeds.routes.ts';
 import { followsRoutes } from './modules/follows/follows.routes.ts';
-import { feedTokensRoutes } from './modules/feed-tokens/feed-tokens.routes.ts';
+import { feedTokensRoutes, redactFeedTokens } from './modules/feed-tokens/feed-tokens.routes.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -75,7 +75,24 @@ declare module 'fastify' {
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info' },
+    logger: {
+      level: opts.logLevel ?? 'info',
+      // Fastify's own request serializer, with secret link tokens (feed links, invitations, password
+      // resets, `?token=`) redacted from the logged URL: a log must not hand out access to an account.
+      serializers: {
+        req: (raw) => {
+          const req = raw as unknown as { method: string; url: string; headers?: Record<string, unknown>; host?: string; ip?: string; socket?: { remotePort?: number } };
+          return {
+            method: req.method,
+            url: redactFeedTokens(req.url),
+            version: req.headers?.['accept-version'] as string | undefined,
+            host: req.host,
+            remoteAddress: req.ip,
+            remotePort: req.socket?.remotePort,
+          };
+        },
+      },
+    },
     trustProxy: false,
     bodyLimit: 1_048_576,
     frameworkErrors: frameworkErrorHandler,

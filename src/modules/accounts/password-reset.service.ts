@@ -7,6 +7,7 @@ import { hashPassword } from '../../lib/passwords.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { tokenHash, validateNewUser } from './accounts.service.ts';
 import { newLinkToken } from './invitations.service.ts';
+import { revokeAccountFeedTokens } from '../feed-tokens/feed-tokens.service.ts';
 
 /** A password reset link is valid for one hour (OWASP Forgot Password Cheat Sheet: short-lived, single use). */
 export const RESET_MINUTES = 60;
@@ -124,7 +125,8 @@ export async function findPasswordReset(db: Db, token: string): Promise<{ userId
 /**
  * Sets a new password through a reset link: checks it with the account rules (`validateNewUser`),
  * stores its Argon2id hash, marks the link used, ends every session of the account (signed out
- * everywhere) and writes `account.password_reset` — one transaction; the link is claimed by a
+ * everywhere), revokes its personal feed tokens (whoever had the account may have made links)
+ * and writes `account.password_reset` (details: `feedTokensRevoked`) — one transaction; the link is claimed by a
  * conditional UPDATE, so it works exactly once even under concurrent use.
  * @returns the account's id.
  * @throws {ResetLinkInvalid} the link is not open; {ValidationFailed} on `password`.
@@ -154,7 +156,14 @@ export async function resetPassword(db: Db, token: string, password: unknown): P
     await tx.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', reset.userId).execute();
     await tx.deleteFrom('sessions').where('user_id', '=', reset.userId).execute();
     await tx.deleteFrom('password_resets').where('user_id', '=', reset.userId).where('used_at', 'is', null).execute();
-    await recordAudit(tx, null, { actorUserId: reset.userId, action: 'account.password_reset', subjectType: 'account', subjectId: reset.userId });
+    const feedTokensRevoked = await revokeAccountFeedTokens(tx, reset.userId);
+    await recordAudit(tx, null, {
+      actorUserId: reset.userId,
+      action: 'account.password_reset',
+      subjectType: 'account',
+      subjectId: reset.userId,
+      details: { feedTokensRevoked },
+    });
     return { userId: reset.userId };
   });
 }
