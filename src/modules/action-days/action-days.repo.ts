@@ -174,3 +174,46 @@ export async function getActionDayDetail(db: Db, viewer: Viewer | null, slug: st
   const localActionTotal = page.country !== undefined ? (byCountry.find((c) => c.country === page.country)?.count ?? 0) : byCountry.reduce((n, c) => n + c.count, 0);
   return { ...row, organization: organization ?? null, network: network ?? null, struggle: struggle ?? null, localActions, localActionTotal, byCountry };
 }
+
+/**
+ * One local action of a visible action day, if the viewer may see both, with its organization
+ * (slug and name) when the viewer may see that organization. `actionDaySlug` and `id` come from
+ * a URL: values no record can have (empty, over 200 characters, control characters such as NUL,
+ * which PostgreSQL refuses in text, or lone surrogates) are simply not found.
+ * @returns the action day row and the local action (numbers as numbers), or undefined.
+ */
+export async function findLocalAction(
+  db: Db,
+  viewer: Viewer | null,
+  actionDaySlug: string,
+  id: string,
+): Promise<{ day: ActionDayRow; action: LocalActionView } | undefined> {
+  if (!isLookupKey(actionDaySlug) || !isLookupKey(id)) return undefined;
+  const day = await findActionDayRow(db, viewer, actionDaySlug);
+  if (!day) return undefined;
+  const row = await db
+    .selectFrom('local_actions')
+    .leftJoin('organizations', (j) => j.onRef('organizations.id', '=', 'local_actions.organization_id').on(visibleWhere(viewer, 'organizations', { orgColumn: 'id' })))
+    .selectAll('local_actions')
+    .select(['organizations.slug as org_slug', 'organizations.name as org_name'])
+    .where('local_actions.id', '=', id)
+    .where('local_actions.action_day_id', '=', day.id)
+    .where(visibleWhere(viewer, 'local_actions'))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { org_slug, org_name, ...a } = row;
+  return {
+    day,
+    action: {
+      ...a,
+      all_day: Number(a.all_day),
+      expected_participants: a.expected_participants === null ? null : Number(a.expected_participants),
+      organization: org_slug && org_name ? { slug: org_slug, name: org_name } : null,
+    },
+  };
+}
+
+/** True when `value` could be a slug or an id at all (see {@link findLocalAction}). */
+function isLookupKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 && value.isWellFormed() && !/[\u0000-\u001F\u007F]/.test(value);
+}

@@ -8,13 +8,35 @@ import { Forbidden, NotFound, ValidationFailed, formFieldErrors, type FieldError
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
-import { apiWrite } from '../../http/api.ts';
+import { apiWrite, requireSignIn } from '../../http/api.ts';
 import { isDateOnly, todayIn } from '../../lib/time.ts';
 import { canPublishFor } from '../struggles/struggles.service.ts';
-import { addLocalAction, canEditActionDay, canRegisterLocalAction, createActionDay, updateActionDay, type ActionDayInput } from './action-days.service.ts';
-import { countActionDays, getActionDayDetail, type LocalActionPage, listActionDays, type ActionDayCursor, type ActionDayDetail, type ActionDaySummary, type LocalActionView } from './action-days.repo.ts';
+import {
+  addLocalAction,
+  canChangeLocalAction,
+  canEditActionDay,
+  canRegisterLocalAction,
+  createActionDay,
+  removeLocalAction,
+  updateActionDay,
+  updateLocalAction,
+  type ActionDayInput,
+} from './action-days.service.ts';
+import { countActionDays, findLocalAction, getActionDayDetail, type LocalActionPage, listActionDays, type ActionDayCursor, type ActionDayDetail, type ActionDaySummary, type LocalActionView } from './action-days.repo.ts';
 import { actionDayDetailView, actionDayFormView, actionDayListView, type FormValues } from './action-days.views.ts';
-import { ActionDayBody, ActionDayListOut, ActionDayListQuery, ActionDayOut, ActionDaySlugParams, LocalActionBody } from './action-days.schemas.ts';
+import { localActionEditView, localActionFormValues, localActionRemoveView } from './local-actions.views.ts';
+import {
+  ActionDayBody,
+  ActionDayListOut,
+  ActionDayListQuery,
+  ActionDayOut,
+  ActionDaySlugParams,
+  LocalActionBody,
+  LocalActionOut,
+  LocalActionParams,
+  LocalActionUpdateBody,
+} from './action-days.schemas.ts';
+import { Type } from 'typebox';
 
 const PAGE_SIZE = 25;
 
@@ -98,7 +120,10 @@ function readerToday(viewer: Viewer | null): string {
  * Action day pages (`/action-days…`) and API (`/api/v1/action-days…`).
  * Pages: list (anyone; visibility-filtered), new/edit forms (signed in; edit needs
  * `canEditActionDay`), detail (anyone who may see it), local action registration (signed in with
- * a publishing role in the participating organization).
+ * a publishing role in the participating organization), and changing or withdrawing a local
+ * action (`…/local-actions/:id/edit`, `…/local-actions/:id/remove`: `canChangeLocalAction`).
+ * API: list, detail, create, replace, register a local action, and
+ * `PUT`/`DELETE /api/v1/action-days/:slug/local-actions/:id` to change or withdraw one.
  */
 /** Local actions shown per page of an action day (the country table and the map count all). */
 export const LOCAL_ACTIONS_PER_PAGE = 100;
@@ -166,8 +191,33 @@ export const actionDaysRoutes = fp(
       const values = { ...register.values };
       if (status === 200 && organizations.length === 1 && values.organization === undefined) values.organization = organizations[0]!.slug;
       const form = viewer && organizations.length ? { values, errors: errorMap(register.errors), organizations } : null;
-      return sendPage(request, reply, d.title, (ctx) => actionDayDetailView(ctx, d, { canEdit: canEditActionDay(viewer, d), register: form, page }), status);
+      return sendPage(
+        request,
+        reply,
+        d.title,
+        (ctx) => actionDayDetailView(ctx, d, { canEdit: canEditActionDay(viewer, d), register: form, page, canChange: (a) => canChangeLocalAction(viewer, d, a) }),
+        status,
+      );
     };
+
+    /** The local action a page asks to change or withdraw: visible (else 404) and the viewer's to change (else 403). */
+    const changeableLocalAction = async (request: FastifyRequest<{ Params: { slug: string; id: string } }>) => {
+      const viewer = request.requireViewer();
+      const found = await findLocalAction(app.db, viewer, request.params.slug, request.params.id);
+      if (!found) throw new NotFound();
+      if (!canChangeLocalAction(viewer, found.day, found.action)) throw new Forbidden();
+      return found;
+    };
+
+    const renderLocalActionEdit = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      found: NonNullable<Awaited<ReturnType<typeof findLocalAction>>>,
+      values: FormValues,
+      errors?: FieldError[],
+      status = 200,
+    ) =>
+      sendPage(request, reply, (ctx) => ctx.tr.t('action_days.local.edit_title'), (ctx) => localActionEditView(ctx, { ...found, values, errors: errorMap(errors) }), status);
 
     // ---- pages
     app.get<{ Querystring: Record<string, string> }>('/action-days', { schema: { hide: true } }, async (request, reply) => {
@@ -225,6 +275,40 @@ export const actionDaysRoutes = fp(
       }
     });
 
+    // Change a local action: the form prefilled with the wall-clock times and zone as entered.
+    app.get<{ Params: { slug: string; id: string } }>('/action-days/:slug/local-actions/:id/edit', { schema: { hide: true } }, async (request, reply) => {
+      const found = await changeableLocalAction(request);
+      return renderLocalActionEdit(request, reply, found, localActionFormValues(found.action));
+    });
+
+    app.post<{ Params: { slug: string; id: string }; Body: FormValues }>(
+      '/action-days/:slug/local-actions/:id/edit',
+      { preValidation: app.csrfProtection, schema: { hide: true } },
+      async (request, reply) => {
+        const viewer = request.requireViewer();
+        try {
+          const { id } = await updateLocalAction(app.db, viewer, request.params.slug, request.params.id, request.body ?? {});
+          return redirectAfterPost(reply, `/action-days/${encodeURIComponent(request.params.slug)}#local-action-${id}`);
+        } catch (err) {
+          const errors = formFieldErrors(err);
+          if (!errors) throw err;
+          const found = await changeableLocalAction(request);
+          return renderLocalActionEdit(request, reply, found, request.body ?? {}, errors, 422);
+        }
+      },
+    );
+
+    // Withdraw a local action: a confirmation page, then the POST that deletes it.
+    app.get<{ Params: { slug: string; id: string } }>('/action-days/:slug/local-actions/:id/remove', { schema: { hide: true } }, async (request, reply) => {
+      const found = await changeableLocalAction(request);
+      return sendPage(request, reply, (ctx) => ctx.tr.t('action_days.local.remove_title'), (ctx) => localActionRemoveView(ctx, found));
+    });
+
+    app.post<{ Params: { slug: string; id: string } }>('/action-days/:slug/local-actions/:id/remove', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
+      await removeLocalAction(app.db, request.requireViewer(), request.params.slug, request.params.id);
+      return redirectAfterPost(reply, `/action-days/${encodeURIComponent(request.params.slug)}#local-actions`);
+    });
+
     // ---- API
     app.get('/api/v1/action-days', { schema: { tags: ['action-days'], querystring: ActionDayListQuery, response: { 200: ActionDayListOut } } }, async (request) => {
       const r = await list(request, request.query);
@@ -255,6 +339,39 @@ export const actionDaysRoutes = fp(
         const { id } = await addLocalAction(app.db, request.requireViewer(), request.params.slug, request.body);
         const d = (await getActionDayDetail(app.db, request.viewer, request.params.slug))!;
         return reply.status(201).header('location', `/api/v1/action-days/${d.slug}#${id}`).send(detailToApi(d));
+      },
+    );
+
+    app.put(
+      '/api/v1/action-days/:slug/local-actions/:id',
+      {
+        preValidation: apiWrite,
+        schema: {
+          tags: ['action-days'],
+          summary: 'Change a local action',
+          description:
+            'Same body as registering; revalidated the same way. The organization cannot be changed (leave it out or name the current one); without timeZone the action keeps its zone.',
+          params: LocalActionParams,
+          body: LocalActionUpdateBody,
+          response: { 200: LocalActionOut },
+        },
+      },
+      async (request) => {
+        const { action } = await updateLocalAction(app.db, request.requireViewer(), request.params.slug, request.params.id, request.body);
+        return localActionToApi(action);
+      },
+    );
+
+    // No body, so no JSON check: a cross-site DELETE needs a CORS preflight this server never grants.
+    app.delete(
+      '/api/v1/action-days/:slug/local-actions/:id',
+      {
+        preValidation: requireSignIn,
+        schema: { tags: ['action-days'], summary: 'Withdraw a local action', params: LocalActionParams, response: { 204: Type.Null({ description: 'withdrawn' }) } },
+      },
+      async (request, reply) => {
+        await removeLocalAction(app.db, request.requireViewer(), request.params.slug, request.params.id);
+        return reply.status(204).send(null);
       },
     );
   },

@@ -51,6 +51,21 @@ export const LocalActionBody = Type.Object(
 );
 export type LocalActionBody = Static<typeof LocalActionBody>;
 
+/**
+ * Body of `PUT /api/v1/action-days/:slug/local-actions/:id`: the same fields as registering
+ * ({@link LocalActionBody}); `organization` may be left out and otherwise must name the current
+ * organization (it cannot be changed). Without `timeZone` the action keeps its own zone.
+ */
+export const LocalActionUpdateBody = Type.Object(
+  {
+    ...LocalActionBody.properties,
+    organization: Type.Optional(str({ maxLength: 80, description: 'slug of the participating organization; cannot be changed, so it must be the current one when given' })),
+    timeZone: Type.Optional(str({ maxLength: 64, description: "IANA time zone of the local times; default the action's own zone" })),
+  },
+  { additionalProperties: false },
+);
+export type LocalActionUpdateBody = Static<typeof LocalActionUpdateBody>;
+
 export const ActionDayListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
@@ -60,6 +75,8 @@ export const ActionDayListQuery = Type.Object(
 );
 
 export const ActionDaySlugParams = Type.Object({ slug: str({ maxLength: 80 }) });
+/** `:slug` of the action day and `:id` of one of its local actions. */
+export const LocalActionParams = Type.Object({ slug: str({ maxLength: 80 }), id: str({ maxLength: 64, description: 'id of the local action (as in `localActions[].id`)' }) });
 
 const summary = {
   slug: str(),

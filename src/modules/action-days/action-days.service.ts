@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { LOCAL_ACTION_KINDS, type LocalActionKind, type Visibility } from '../../db/schema.ts';
-import { Forbidden, NotFound, SignInRequired, ValidationFailed } from '../../http/errors.ts';
+import { Forbidden, NotFound, SignInRequired, ValidationFailed, type FieldError } from '../../http/errors.ts';
 import { FieldChecker } from '../../lib/validate.ts';
 import { newId } from '../../lib/ids.ts';
 import { canonicalTimeZone, nowInstant } from '../../lib/time.ts';
@@ -13,7 +13,7 @@ import { findStruggleRow } from '../struggles/struggles.repo.ts';
 import { networkToday } from '../networks/networks.service.ts';
 import { visibleWhere } from '../../db/visibility.ts';
 import { changedFields, recordAudit } from '../audit/audit.service.ts';
-import { findActionDayRow, type ActionDayRow } from './action-days.repo.ts';
+import { findActionDayRow, findLocalAction, type ActionDayRow, type LocalActionView } from './action-days.repo.ts';
 
 export { LOCAL_ACTION_KINDS };
 
@@ -455,5 +455,160 @@ export async function addLocalAction(db: Db, viewer: Viewer | null, actionDaySlu
       details: { actionDay: day.id },
     });
     return { id };
+  });
+}
+
+/**
+ * True when the viewer may change or withdraw a local action: a publishing role (admin,
+ * coordinator, member — not `viewer`) in the local action's organization, whoever may edit its
+ * action day ({@link canEditActionDay}: publishing roles of the calling organization, the day's
+ * creator), or an instance admin. Whether the viewer may *see* the local action is the
+ * repository's visibility rule, checked before this.
+ */
+export function canChangeLocalAction(
+  viewer: Viewer | null,
+  day: { organization_id: string; created_by: string | null },
+  action: { organization_id: string },
+): boolean {
+  if (!viewer) return false;
+  return canPublishFor(viewer, action.organization_id) || canEditActionDay(viewer, day);
+}
+
+/** The stored columns of a validated local action (everything but ids, owner and stamps). */
+function localActionColumns(v: LocalActionValues) {
+  return {
+    title: v.title,
+    kind: v.kind,
+    city: v.city,
+    country: v.country,
+    venue: v.venue,
+    all_day: v.allDay ? 1 : 0,
+    start_local: v.startLocal,
+    end_local: v.endLocal,
+    time_zone: v.timeZone,
+    starts_at: v.startsAt,
+    ends_at: v.endsAt,
+    start_date: v.startDate,
+    end_date: v.endDate,
+    expected_participants: v.expectedParticipants,
+    contact: v.contact,
+    visibility: v.visibility,
+  };
+}
+
+/** Stored local action values under API names, for the audit log's changed `fields`. */
+function localActionSnapshot(c: Record<keyof ReturnType<typeof localActionColumns>, unknown>): Record<string, unknown> {
+  return {
+    title: c.title,
+    kind: c.kind,
+    city: c.city,
+    country: c.country,
+    venue: c.venue,
+    allDay: Number(c.all_day) === 1,
+    startDate: c.start_date,
+    endDate: c.end_date,
+    startLocal: c.start_local,
+    endLocal: c.end_local,
+    timeZone: c.time_zone,
+    startsAt: c.starts_at,
+    endsAt: c.ends_at,
+    expectedParticipants: c.expected_participants,
+    contact: c.contact,
+    visibility: c.visibility,
+  };
+}
+
+/** The local action the viewer asks to change: visible (else 404) and theirs to change (else 403). */
+async function changeableLocalAction(db: Db, viewer: Viewer, actionDaySlug: string, id: string): Promise<{ day: ActionDayRow; action: LocalActionView }> {
+  const found = await findLocalAction(db, viewer, actionDaySlug, id);
+  if (!found) throw new NotFound();
+  if (!canChangeLocalAction(viewer, found.day, found.action)) throw new Forbidden();
+  return found;
+}
+
+/**
+ * Corrects a registered local action (the rally moves to 11:00, another meeting point). Takes
+ * the same input as {@link addLocalAction} and revalidates it the same way
+ * ({@link validateLocalAction}: dates on or around the action day, an IANA zone, instants for
+ * each date's own offset, a wall time in a spring-forward gap refused, all-day ones as dates),
+ * then stores the local times as entered with their zone and recomputes `starts_at`/`ends_at`
+ * (UTC instants) and `start_date`/`end_date` (local days). When `timeZone` is left out, the
+ * action's own zone is kept (the viewer's account zone for an action that was all-day).
+ *
+ * The organization of a local action cannot be changed: `organization` may be left out or must
+ * name the current one (withdraw and register again to move it). Only those who may see the
+ * local action and {@link canChangeLocalAction}. Writes `local_action.updated` with the changed
+ * field names (API names) to the owning organization's audit log in the same transaction;
+ * nothing is written when nothing changed. `updated_at` moves, so calendar clients see a new
+ * DTSTAMP on the next refresh.
+ * @returns the id, the changed field names and the local action as it now is (with its
+ *   organization as the viewer may see it) — also when the new visibility hides it from them.
+ * @throws {SignInRequired}; {NotFound} action day or local action unknown or invisible (also an
+ *   id of another action day); {Forbidden} visible but not the viewer's to change;
+ *   {ValidationFailed} bad fields, including `organization` naming another organization.
+ */
+export async function updateLocalAction(
+  db: Db,
+  viewer: Viewer | null,
+  actionDaySlug: string,
+  localActionId: string,
+  input: LocalActionInput,
+): Promise<{ id: string; fields: string[]; action: LocalActionView }> {
+  if (!viewer) throw new SignInRequired();
+  return inTransaction(db, async (tx) => {
+    const { day, action } = await changeableLocalAction(tx, viewer, actionDaySlug, localActionId);
+    // The owner's slug, even when the viewer (a coordinator of the day) may not see that organization.
+    const owner = await tx.selectFrom('organizations').select('slug').where('id', '=', action.organization_id).executeTakeFirstOrThrow();
+    const errors: FieldError[] = [];
+    const given = input.organization;
+    if (given !== undefined && given !== null && given !== '' && (typeof given !== 'string' || given.trim() !== owner.slug))
+      errors.push({ field: 'organization', messageId: 'action_days.validation.organization_fixed' });
+    let v: LocalActionValues | null = null;
+    try {
+      v = validateLocalAction({ ...input, organization: owner.slug }, day, action.time_zone ?? viewer.timeZone);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      errors.push(...err.errors);
+    }
+    if (errors.length || !v) throw new ValidationFailed(errors);
+    const next = localActionColumns(v);
+    const fields = changedFields(localActionSnapshot(action), localActionSnapshot(next));
+    if (!fields.length) return { id: action.id, fields, action };
+    const updatedAt = nowInstant();
+    await tx.updateTable('local_actions').set({ ...next, updated_at: updatedAt }).where('id', '=', action.id).execute();
+    await recordAudit(tx, viewer, {
+      organizationId: action.organization_id,
+      action: 'local_action.updated',
+      subjectType: 'local_action',
+      subjectId: action.id,
+      details: { actionDay: day.id, fields },
+    });
+    return { id: action.id, fields, action: { ...action, ...next, updated_at: updatedAt } };
+  });
+}
+
+/**
+ * Withdraws a registered local action: deletes its row, so it leaves the action day's page, the
+ * participation table and map, the API and the calendar feeds (subscribed calendar clients drop
+ * the event on their next refresh). Only those who may see the local action and
+ * {@link canChangeLocalAction}. Writes `local_action.removed` (with the action day, title, city,
+ * country and first day, since the row is gone) to the owning organization's audit log in the
+ * same transaction.
+ * @throws {SignInRequired}; {NotFound} action day or local action unknown or invisible;
+ *   {Forbidden} visible but not the viewer's to withdraw.
+ */
+export async function removeLocalAction(db: Db, viewer: Viewer | null, actionDaySlug: string, localActionId: string): Promise<{ id: string }> {
+  if (!viewer) throw new SignInRequired();
+  return inTransaction(db, async (tx) => {
+    const { day, action } = await changeableLocalAction(tx, viewer, actionDaySlug, localActionId);
+    await tx.deleteFrom('local_actions').where('id', '=', action.id).execute();
+    await recordAudit(tx, viewer, {
+      organizationId: action.organization_id,
+      action: 'local_action.removed',
+      subjectType: 'local_action',
+      subjectId: action.id,
+      details: { actionDay: day.id, title: action.title, city: action.city, country: action.country, date: action.start_date },
+    });
+    return { id: action.id };
   });
 }

@@ -51,7 +51,7 @@ export function actionDayListView(
  * the organizers' wall-clock times with their IANA zone and UTC offset, and — for a signed-in
  * reader in another zone — also in the reader's account zone.
  */
-function when(ctx: PageContext, a: LocalActionView) {
+export function localActionWhen(ctx: PageContext, a: LocalActionView) {
   const { t } = ctx.tr;
   if (a.all_day || !a.starts_at || !a.ends_at || !a.time_zone) {
     return html`<span class="when"><time datetime=${a.start_date}>${dateRange(ctx, a.start_date, a.end_date)}</time> (${t('action_days.detail.all_day')})</span>`;
@@ -72,7 +72,25 @@ function when(ctx: PageContext, a: LocalActionView) {
   })}</span>`;
 }
 
-function localActionItem(ctx: PageContext, a: LocalActionView) {
+/**
+ * "Change" and "Withdraw" links of a local action (for those who may change it); the title,
+ * visually hidden, tells the links of one action from the next for screen readers.
+ */
+function localActionControls(ctx: PageContext, daySlug: string, a: LocalActionView) {
+  const { t } = ctx.tr;
+  const base = `/action-days/${daySlug}/local-actions/${a.id}`;
+  const which = html`<span class="visually-hidden"> <${U}>${a.title}<//></span>`;
+  return html`<br /><span class="local-action-controls">
+    <a href=${`${base}/edit`}>${t('action_days.local.change')}${which}</a>${' · '}<a href=${`${base}/remove`}>${t('action_days.local.withdraw')}${which}</a>
+  </span>`;
+}
+
+/**
+ * One local action as a list item (`id="local-action-<id>"`, the anchor redirects point to): what,
+ * kind, place, organization, participants, visibility, when (see {@link localActionWhen}),
+ * contact; with `controls`, the "Change" and "Withdraw" links.
+ */
+export function localActionItem(ctx: PageContext, a: LocalActionView, controls: { daySlug: string } | null = null) {
   const { t } = ctx.tr;
   return html`<li class="local-action" id=${`local-action-${a.id}`}>
     <strong><${U}>${a.title}<//></strong>${' · '}<span class="meta">${dotted([
@@ -83,8 +101,9 @@ function localActionItem(ctx: PageContext, a: LocalActionView) {
       a.expected_participants !== null ? t('action_days.detail.expected', { count: a.expected_participants }) : null,
       a.visibility !== 'public' ? t(`visibility.${a.visibility}`) : null,
     ])}</span>
-    <br />${when(ctx, a)}
+    <br />${localActionWhen(ctx, a)}
     ${a.contact ? html`<br /><span class="contact">${t('action_days.fields.contact')}: <${U}>${a.contact}<//></span>` : null}
+    ${controls ? localActionControls(ctx, controls.daySlug, a) : null}
   </li>`;
 }
 
@@ -93,7 +112,8 @@ function mapTranslator(tr: Translator): Translator {
   return { ...tr, t: (id, values) => tr.t(id.startsWith('map.') ? `action_days.${id}` : id, values) };
 }
 
-const LOCAL_ACTION_LABELS: Record<string, string> = {
+/** Field → label message id of the local action form (for the error summary). */
+export const LOCAL_ACTION_LABELS: Record<string, string> = {
   organization: 'action_days.fields.participating_organization',
   title: 'action_days.fields.local_title',
   kind: 'action_days.fields.kind',
@@ -122,13 +142,26 @@ function localActionForm(ctx: PageContext, d: ActionDayDetail, f: LocalActionFor
   const { t } = ctx.tr;
   const v = f.values;
   const e = f.errors;
-  const zones = TIME_ZONES.map((z): [string, string] => [z, z]);
-  const allDay = ['1', 'on', 'true'].includes(v.allDay ?? '');
   return html`<form method="post" action=${`/action-days/${d.slug}/local-actions`} class="narrow" id="register" novalidate>
     <h2>${t('action_days.detail.register')}</h2>
     ${csrfField(ctx)}
     ${errorSummary(ctx, e, LOCAL_ACTION_LABELS)}
     ${field(ctx, e, { name: 'organization', label: 'action_days.fields.participating_organization', value: v.organization, required: true, options: f.organizations.map((o) => [o.slug, o.name]), empty: 'forms.choose' })}
+    ${localActionFields(ctx, v, e)}
+    <button type="submit">${t('action_days.detail.register_submit')}</button>
+  </form>`;
+}
+
+/**
+ * The fields of a local action after its organization — what, where, when (all-day dates, or
+ * wall-clock times with their IANA zone, default the reader's account zone), how many, contact,
+ * who may see it — for the registration form and the change form alike.
+ */
+export function localActionFields(ctx: PageContext, v: FormValues, e: ErrorMap) {
+  const { t } = ctx.tr;
+  const zones = TIME_ZONES.map((z): [string, string] => [z, z]);
+  const allDay = ['1', 'on', 'true'].includes(v.allDay ?? '');
+  return html`
     ${field(ctx, e, { name: 'title', label: 'action_days.fields.local_title', value: v.title, required: true })}
     ${field(ctx, e, { name: 'kind', label: 'action_days.fields.kind', value: v.kind, required: true, options: vocabularyOptions(ctx, 'action_days.kinds', LOCAL_ACTION_KINDS), empty: 'forms.choose' })}
     ${field(ctx, e, { name: 'city', label: 'action_days.fields.city', value: v.city, required: true })}
@@ -148,20 +181,25 @@ function localActionForm(ctx: PageContext, d: ActionDayDetail, f: LocalActionFor
     </fieldset>
     ${field(ctx, e, { name: 'expectedParticipants', label: 'action_days.fields.expected_participants', type: 'number', value: v.expectedParticipants, min: '0' })}
     ${field(ctx, e, { name: 'contact', label: 'action_days.fields.contact', value: v.contact, hint: 'action_days.fields.contact_hint' })}
-    ${field(ctx, e, { name: 'visibility', label: 'fields.visibility', value: v.visibility ?? 'public', options: vocabularyOptions(ctx, 'visibility', VISIBILITIES) })}
-    <button type="submit">${t('action_days.detail.register_submit')}</button>
-  </form>`;
+    ${field(ctx, e, { name: 'visibility', label: 'fields.visibility', value: v.visibility ?? 'public', options: vocabularyOptions(ctx, 'visibility', VISIBILITIES) })}`;
 }
 
 /**
  * An action day's page: the call, the local actions the reader may see (local time with zone,
- * and the reader's own zone), participation per country as a table and a map, and — for
- * signed-in people with a publishing role — the form to register a local action.
+ * and the reader's own zone; "Change" and "Withdraw" links on those `canChange` allows),
+ * participation per country as a table and a map, and — for signed-in people with a publishing
+ * role — the form to register a local action.
  */
 export function actionDayDetailView(
   ctx: PageContext,
   d: ActionDayDetail,
-  o: { canEdit: boolean; register: LocalActionFormState | null; page?: { country?: string; offset?: number; limit?: number } },
+  o: {
+    canEdit: boolean;
+    register: LocalActionFormState | null;
+    page?: { country?: string; offset?: number; limit?: number };
+    /** Whether the reader may change or withdraw a local action (its controls are shown). */
+    canChange?: (a: LocalActionView) => boolean;
+  },
 ) {
   const { t } = ctx.tr;
   const counts = new Map(d.byCountry.map((r) => [r.country, r.count]));
@@ -182,7 +220,7 @@ export function actionDayDetailView(
     <section lang=${ctx.tr.locale} id="local-actions">
       <h2>${t('action_days.detail.local_actions')}</h2>
       ${localActionsPaging(ctx, d, o.page ?? {})}
-      ${d.localActions.length ? html`<ul class="local-actions">${d.localActions.map((a) => localActionItem(ctx, a))}</ul>` : html`<p>${t('action_days.detail.none')}</p>`}
+      ${d.localActions.length ? html`<ul class="local-actions">${d.localActions.map((a) => localActionItem(ctx, a, o.canChange?.(a) ? { daySlug: d.slug } : null))}</ul>` : html`<p>${t('action_days.detail.none')}</p>`}
       ${localActionsPager(ctx, d, o.page ?? {})}
     </section>
     ${d.byCountry.length
