@@ -13,4 +13,9 @@ export interface PageContext {
   url: string;
   /** Instance-wide notice (e.g. "no administrator yet"). */
   flash?: string;
+  /**
+   * Unread notifications of the signed-in reader for the header link (counted up to 100), or
+   * null/absent when not counted (anonymous readers, API and form posts).
+   */
+  unreadNotifications?: number | null;
 }

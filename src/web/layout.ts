@@ -36,6 +36,18 @@ function nav(ctx: PageContext): VNode {
   </nav>`;
 }
 
+/**
+ * The signed-in reader's notifications link, with the unread count when there is one (over 99
+ * shown as "99+"); the accessible name says "Notifications (3 unread)", the eye reads "(3)".
+ */
+function notificationsLink(ctx: PageContext): VNode {
+  const { t } = ctx.tr;
+  const n = ctx.unreadNotifications ?? 0;
+  return html`<a href="/notifications" aria-current=${ctx.path === '/notifications' ? 'page' : undefined}>${t('follows.header.link')}${n > 0
+    ? html` <span class="unread-count">(${n > 99 ? '99+' : String(n)}<span class="visually-hidden"> ${t('follows.header.unread')}</span>)</span>`
+    : null}</a>`;
+}
+
 function account(ctx: PageContext): VNode {
   const { t } = ctx.tr;
   if (!ctx.viewer) {
@@ -43,6 +55,7 @@ function account(ctx: PageContext): VNode {
   }
   return html`<form method="post" action="/sign-out" class="inline">
     ${csrfField(ctx)}
+    ${notificationsLink(ctx)}
     <a class="who" href="/account" aria-current=${ctx.path === '/account' ? 'page' : undefined}><${U}>${ctx.viewer.displayName}<//></a>
     <a href="/account/security" aria-current=${ctx.path === '/account/security' ? 'page' : undefined}>${t('security.nav.link')}</a>
     <button type="submit" class="link">${t('nav.sign_out')}</button>

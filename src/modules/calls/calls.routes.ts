@@ -24,6 +24,7 @@ import {
 } from './calls.repo.ts';
 import { callDetailView, callFormView, callListView, type CallFormValues, type CallQuery } from './calls.views.ts';
 import { CallBody, CallListOut, CallListQuery, CallOut, ResponseBody } from './calls.schemas.ts';
+import { followOptions } from '../follows/follows.service.ts';
 
 const PAGE_SIZE = 25;
 type Form = Record<string, string | undefined>;
@@ -145,9 +146,11 @@ export const callsRoutes = fp(
       const viewer = request.viewer;
       const orgs = canPublishAnywhere(viewer) ? await publishingOrganizations(app.db, viewer) : [];
       const networks = orgs.length ? await networksOfOrganizations(app.db, orgs.map((o) => o.id), readerToday(null)) : [];
+      const follow = viewer ? { kind: 'call' as const, target: c.slug, next: `/calls/${c.slug}`, options: await followOptions(app.db, viewer, 'call', c.id) } : null;
       return sendPage(request, reply, c.title, (ctx) =>
         callDetailView(ctx, c, {
           canEdit: canEditCall(viewer, c),
+          follow,
           respond: orgs.length ? { organizations: orgs, networks, values: respond?.values ?? {}, errors: errorMap(respond?.errors) } : undefined,
         }), status);
     };

@@ -7,6 +7,7 @@ import { countryCodes } from '../../lib/countries.ts';
 import { CALL_ASKS, RESPONSE_KINDS } from '../../db/schema.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
 import type { AnsweredBy, CallDetail, CallSummary } from './calls.repo.ts';
+import { followControl, type FollowControl } from '../follows/follows.views.ts';
 
 export type CallQuery = Record<'q' | 'country', string | undefined>;
 export type CallFormValues = Record<string, string | undefined>;
@@ -104,7 +105,7 @@ function responseItem(ctx: PageContext, r: CallDetail['responses'][number]) {
 }
 
 /** A call's page: struggle, issuers, asks, deadline, languages, visible responses and the response form. */
-export function callDetailView(ctx: PageContext, c: CallDetail, o: { canEdit: boolean; respond?: RespondForm }) {
+export function callDetailView(ctx: PageContext, c: CallDetail, o: { canEdit: boolean; respond?: RespondForm; follow?: FollowControl | null }) {
   const { t } = ctx.tr;
   const r = o.respond;
   return html`<article lang=${c.lang}>
@@ -114,6 +115,7 @@ export function callDetailView(ctx: PageContext, c: CallDetail, o: { canEdit: bo
       t(`visibility.${c.visibility}`),
     ])}</p>
     ${o.canEdit ? html`<p lang=${ctx.tr.locale}><a class="button" href=${`/calls/${c.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
+    ${followControl(ctx, o.follow)}
     <dl lang=${ctx.tr.locale}>
       ${dlRow(t('calls.fields.struggle'), html`<a href=${`/struggles/${c.struggle.slug}`} lang=${c.struggle.lang}><${U}>${c.struggle.title}<//></a> (${ctx.tr.country(c.struggle.country)})`)}
       ${dlRow(

@@ -6,7 +6,7 @@ import { Conflict, Forbidden, NotFound, SignInRequired, ValidationFailed } from 
 import { FieldChecker } from '../../lib/validate.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
-import { visibleWhere } from '../../db/visibility.ts';
+import { canSee, visibleWhere } from '../../db/visibility.ts';
 import { canPublishFor } from '../struggles/struggles.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 
@@ -91,8 +91,12 @@ async function followParts(db: Db, viewer: Viewer | null, input: FollowInput): P
   const kind = c.oneOf('kind', input.kind, FOLLOW_TARGETS);
   const target = c.line('target', input.target, { required: true, max: 120 });
   if (c.errors.length) throw new ValidationFailed(c.errors);
-  const org = await db.selectFrom('organizations').select('id').where('slug', '=', orgSlug!).where(visibleWhere(viewer, 'organizations')).executeTakeFirst();
-  if (!org) throw new ValidationFailed([{ field: 'organization', messageId: 'validation.organization_unknown', values: { slugs: orgSlug! } }]);
+  // Its members may follow for an organization whatever its visibility (a plain member of a
+  // `private` organization does not see its record in lists, but acts in its name).
+  const org = await db.selectFrom('organizations').select(['id', 'visibility', 'created_by']).where('slug', '=', orgSlug!).executeTakeFirst();
+  if (!org || (!viewer.roles.has(org.id) && !canSee(viewer, { ...org, organization_id: org.id }))) {
+    throw new ValidationFailed([{ field: 'organization', messageId: 'validation.organization_unknown', values: { slugs: orgSlug! } }]);
+  }
   if (!canFollowFor(viewer, org.id)) throw new Forbidden();
   const targetId = await resolveTarget(db, viewer, kind!, target!);
   if (!targetId) throw new ValidationFailed([{ field: 'target', messageId: kind === 'country' ? 'validation.country' : 'follows.errors.target_unknown' }]);
@@ -144,7 +148,6 @@ export async function unfollow(db: Db, viewer: Viewer | null, organizationSlug: 
     .select(['follows.id', 'follows.organization_id', 'follows.target_kind', 'follows.target_id'])
     .where('follows.id', '=', followId)
     .where('organizations.slug', '=', organizationSlug)
-    .where(visibleWhere(viewer, 'organizations'))
     .executeTakeFirst();
   if (!row || (!viewer.roles.has(row.organization_id) && !viewer.isAdmin)) throw new NotFound();
   if (!canFollowFor(viewer, row.organization_id)) throw new Forbidden();

@@ -105,6 +105,23 @@ for (const engine of ENGINES) {
       assert.deepEqual(await listFollows(t.db, s.member, s.follower.id), []);
     });
 
+    test('a plain member of a private organization follows in its name and reads what it brings', async () => {
+      const s = await scene();
+      const closed = await makeOrganization(t.db, { name: 'Closed Circle', slug: 'closed', visibility: 'private' });
+      const member = await person([[closed.id, 'member']]);
+      const f = await follow(t.db, member, { organization: 'closed', kind: 'struggle', target: 'kolwezi' });
+      assert.equal(f.created, true);
+      await backdateFollows();
+      await addStruggleUpdate(t.db, null, 'kolwezi', { date: '2026-03-05', body: 'Day five.' }, { trusted: true });
+      assert.deepEqual((await listNotifications(t.db, member)).map((i) => i.detail), ['Day five.']);
+      assert.deepEqual((await listFollows(t.db, member, closed.id)).map((x) => x.slug), ['kolwezi']);
+      await unfollow(t.db, member, 'closed', f.id);
+      // A stranger cannot tell the private organization from a missing one.
+      const stranger = await person([]);
+      await assert.rejects(follow(t.db, stranger, { organization: 'closed', kind: 'struggle', target: 'kolwezi' }), ValidationFailed);
+      void s;
+    });
+
     test('notifications list what happened under the follows, once each, newest first, visible to the reader only', async () => {
       const s = await scene();
       await follow(t.db, s.member, { organization: 'berlin', kind: 'struggle', target: 'kolwezi' });

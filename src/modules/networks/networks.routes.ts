@@ -21,6 +21,7 @@ import {
   type NetworkInput,
 } from './networks.service.ts';
 import { countNetworks, getNetworkDetail, listNetworks, managedOrganizations, type NetworkDetail } from './networks.repo.ts';
+import { followOptions } from '../follows/follows.service.ts';
 import { networkDetailView, networkFormView, networkListView, type NetworkDetailOptions, type NetworkFormValues } from './networks.views.ts';
 import {
   NetworkBody,
@@ -115,6 +116,7 @@ export const networksRoutes = fp(
       const own = canManage ? [] : await managedOrganizations(app.db, viewer);
       const options: NetworkDetailOptions = {
         canManage,
+        follow: viewer ? { kind: 'network', target: n.slug, next: `/networks/${n.slug}`, options: await followOptions(app.db, viewer, 'network', n.id) } : null,
         canEnd: (m) => canManage || canManageOrganization(viewer, m.organizationId),
         ...(o.end ? { endFailure: { membershipId: o.end.membershipId, values: o.end.values, errors: errorMap(o.end.errors) } } : {}),
       };

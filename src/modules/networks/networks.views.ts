@@ -5,6 +5,7 @@ import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
 import { vocabularyOptions, nextPageLink, feedLinks } from '../../web/components.ts';
 import { SECTOR_CODES } from '../../lib/sectors.ts';
 import type { NetworkDetail, NetworkMember, NetworkSummary } from './networks.repo.ts';
+import { followControl, type FollowControl } from '../follows/follows.views.ts';
 
 /** The networks list with its sector filter. */
 export function networkListView(
@@ -38,6 +39,8 @@ export type NetworkFormValues = Record<string, string | undefined>;
 export interface NetworkDetailOptions {
   /** The viewer may edit the network and manage every membership. */
   canManage: boolean;
+  /** Following the network, for a signed-in reader. */
+  follow?: FollowControl | null;
   /**
    * The form to add a membership: `organizations` null means a free slug field (network
    * managers), else a choice among the viewer's own organizations. Absent: no form.
@@ -119,6 +122,7 @@ export function networkDetailView(ctx: PageContext, n: NetworkDetail, o: Network
     <h1><${U}>${n.name}<//></h1>
     <p class="meta">${t(`sectors.${n.sector}`)} · ${t('networks.list.members', { count: n.memberCount })}</p>
     ${o.canManage ? html`<p><a class="button" href=${`/networks/${n.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
+    ${followControl(ctx, o.follow)}
     ${feedLinks(ctx, { calendar: `/networks/${n.slug}/calendar.ics`, atom: `/networks/${n.slug}/feed.atom` })}
     ${n.description ? html`<div class="prose" lang=${n.description_lang} dir="auto">${n.description}</div>` : null}
     <section>

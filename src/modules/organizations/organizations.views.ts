@@ -54,6 +54,7 @@ export function organizationDetailView(ctx: PageContext, org: OrganizationDetail
     ${ctx.viewer && (ctx.viewer.isAdmin || ctx.viewer.roles.has(org.id))
       ? html`<p class="actions">
           <a href=${`/organizations/${org.slug}/members`}>${t('members.link')}</a>
+          ${' · '}<a href=${`/organizations/${org.slug}/following`}>${t('follows.following.link')}</a>
           ${ctx.viewer.isAdmin || ctx.viewer.roles.get(org.id) === 'admin' ? html` · <a href=${`/organizations/${org.slug}/audit`}>${t('audit.page.link')}</a>` : null}
         </p>`
       : null}

@@ -16,6 +16,8 @@ import { listCallsForStruggle, readerToday } from '../calls/calls.repo.ts';
 import { canPublishAnywhere } from '../calls/calls.service.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import type { Db } from '../../db/client.ts';
+import { followOptions } from '../follows/follows.service.ts';
+import type { FollowControl } from '../follows/follows.views.ts';
 import { StruggleBody, StruggleListOut, StruggleListQuery, StruggleOut, StruggleUpdateBody } from './struggles.schemas.ts';
 
 const PAGE_SIZE = 25;
@@ -82,6 +84,11 @@ async function struggleCalls(db: Db, viewer: Viewer | null, s: StruggleDetail) {
   return { items: await listCallsForStruggle(db, viewer, s.id, readerToday(viewer)), canIssue: canPublishAnywhere(viewer) };
 }
 
+/** The struggle's follow control for a signed-in reader (no query for anonymous ones). */
+async function struggleFollow(db: Db, viewer: Viewer | null, s: StruggleDetail): Promise<FollowControl | null> {
+  return viewer ? { kind: 'struggle', target: s.slug, next: `/struggles/${s.slug}`, options: await followOptions(db, viewer, 'struggle', s.id) } : null;
+}
+
 /** Struggle pages (`/struggles…`) and API (`/api/v1/struggles…`). */
 export const strugglesRoutes = fp(
   async (fastify) => {
@@ -144,8 +151,12 @@ export const strugglesRoutes = fp(
         if (!(err instanceof ValidationFailed)) throw err;
         r = await list(request, query);
       }
+      // Filtered by one country, a signed-in reader may follow that country.
+      const country = r.filters.country;
+      const follow: FollowControl | null =
+        request.viewer && country ? { kind: 'country', target: country, next: request.url, options: await followOptions(app.db, request.viewer, 'country', country) } : null;
       return sendPage(request, reply, request.tr.t('struggles.list.title'), (ctx) =>
-        struggleListView(ctx, { query, items: r.items, total: r.total, nextCursor: r.next, canCreate: !!request.viewer }),
+        struggleListView(ctx, { query, items: r.items, total: r.total, nextCursor: r.next, canCreate: !!request.viewer, follow }),
       );
     });
 
@@ -161,8 +172,8 @@ export const strugglesRoutes = fp(
     app.get<{ Params: { slug: string } }>('/struggles/:slug', { schema: { hide: true } }, async (request, reply) => {
       const s = await getStruggleDetail(app.db, request.viewer, request.params.slug);
       if (!s) throw new NotFound();
-      const calls = await struggleCalls(app.db, request.viewer, s);
-      return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(request.viewer, s), undefined, calls));
+      const [calls, follow] = await Promise.all([struggleCalls(app.db, request.viewer, s), struggleFollow(app.db, request.viewer, s)]);
+      return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(request.viewer, s), undefined, calls, follow));
     });
 
     app.get<{ Params: { slug: string } }>('/struggles/:slug/edit', { schema: { hide: true } }, async (request, reply) => {
@@ -188,8 +199,8 @@ export const strugglesRoutes = fp(
         const s = await getStruggleDetail(app.db, viewer, request.params.slug);
         if (!s) throw new NotFound();
         const update = { values: request.body ?? {}, errors: errorMap(errors) };
-        const calls = await struggleCalls(app.db, viewer, s);
-        return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(viewer, s), update, calls), 422);
+        const [calls, follow] = await Promise.all([struggleCalls(app.db, viewer, s), struggleFollow(app.db, viewer, s)]);
+        return sendPage(request, reply, s.title, (ctx) => struggleDetailView(ctx, s, canEditStruggle(viewer, s), update, calls, follow), 422);
       }
     });
 

@@ -10,6 +10,7 @@ import { STRUGGLE_KINDS, STRUGGLE_STATUSES } from './struggles.service.ts';
 import type { StruggleDetail, StruggleSummary } from './struggles.repo.ts';
 import { struggleCallsSection } from '../calls/calls.views.ts';
 import type { CallSummary } from '../calls/calls.repo.ts';
+import { followControl, type FollowControl } from '../follows/follows.views.ts';
 
 /** The struggle's solidarity calls the reader may see, and whether to offer issuing one. */
 export interface StruggleCalls {
@@ -46,8 +47,11 @@ export function struggleItem(ctx: PageContext, s: StruggleSummary) {
   </li>`;
 }
 
-/** The struggles list: filters, count, items, next-page link. */
-export function struggleListView(ctx: PageContext, o: { query: StruggleQuery; items: StruggleSummary[]; total: number; nextCursor: string | null; canCreate: boolean }) {
+/** The struggles list: filters, count, items, next-page link; filtered by a country, its follow control. */
+export function struggleListView(
+  ctx: PageContext,
+  o: { query: StruggleQuery; items: StruggleSummary[]; total: number; nextCursor: string | null; canCreate: boolean; follow?: FollowControl | null },
+) {
   const { t } = ctx.tr;
   const none: ErrorMap = new Map();
   const q = o.query;
@@ -64,6 +68,7 @@ export function struggleListView(ctx: PageContext, o: { query: StruggleQuery; it
       <button type="submit">${t('filters.apply')}</button>
     </form>
     <p class="count" role="status">${t('struggles.list.count', { count: o.total })}</p>
+    ${followControl(ctx, o.follow)}
     <ul class="cards">${o.items.map((s) => struggleItem(ctx, s))}</ul>
     ${nextPageLink(ctx, '/struggles', q, o.nextCursor)}`;
 }
@@ -75,6 +80,7 @@ export function struggleDetailView(
   canEdit: boolean,
   update: { values: Record<string, string | undefined>; errors: ErrorMap } = { values: {}, errors: new Map() },
   calls?: StruggleCalls,
+  follow?: FollowControl | null,
 ) {
   const { t } = ctx.tr;
   const ue = update.errors;
@@ -87,6 +93,7 @@ export function struggleDetailView(
       t(`visibility.${s.visibility}`),
     ])}</p>
     ${canEdit ? html`<p lang=${ctx.tr.locale}><a class="button" href=${`/struggles/${s.slug}/edit`}>${t('actions.edit')}</a></p>` : null}
+    ${followControl(ctx, follow)}
     <dl lang=${ctx.tr.locale}>
       ${dlRow(t('struggles.fields.country'), ctx.tr.country(s.country))}
       ${dlRow(t('struggles.fields.locality'), s.locality ? html`<${U}>${s.locality}<//>` : null)}
