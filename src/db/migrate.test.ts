@@ -21,6 +21,8 @@ const MIGRATIONS = readdirSync(fileURLToPath(new URL('./migrations/', import.met
 const TABLES = [
   'action_days',
   'audit_events',
+  'feed_tokens',
+  'follows',
   'invitations',
   'local_actions',
   'network_memberships',

@@ -37,8 +37,11 @@ interface PageSpec {
   /** File-name part of the screenshot. */
   name: string;
   path: (f: PagesFixture) => string | null;
-  /** Visit with a session (`as: 'member'` a plain account, `'admin'` one that may edit everything). */
-  as?: 'member' | 'admin';
+  /**
+   * Visit with a session (`as: 'member'` a plain account, `'admin'` one that may edit everything,
+   * `'follower'` a member of the organization that follows the struggle, Congo and the network).
+   */
+  as?: 'member' | 'admin' | 'follower';
   /** HTTP status of the document finally shown. */
   status?: number;
   /** Submit the page's main form empty and check the re-rendered form. */
@@ -67,6 +70,12 @@ const PAGES: PageSpec[] = [
   { name: 'organization-new', path: () => '/organizations/new', as: 'member' },
   { name: 'struggle-new-errors', path: () => '/struggles/new', as: 'member', submitEmpty: true, status: 422 },
   { name: '404', path: () => '/no-such-page', status: 404 },
+  { name: 'struggle-follower', path: (f) => `/struggles/${f.struggle}`, as: 'follower' },
+  { name: 'struggles-cd-follower', path: () => '/struggles?country=CD', as: 'follower' },
+  { name: 'network-follower', path: (f) => (f.network ? `/networks/${f.network}` : null), as: 'follower' },
+  { name: 'following', path: (f) => `/organizations/${f.follower.slug}/following`, as: 'follower' },
+  { name: 'notifications', path: () => '/notifications', as: 'follower' },
+  { name: 'notifications-empty', path: () => '/notifications', as: 'member' },
 ];
 
 /** `lang` of the document element. */
@@ -136,7 +145,7 @@ for (const engine of ENGINES) {
     let app: RunningApp;
     let browser: Browser;
     let fixture: PagesFixture;
-    const sessions: Record<'member' | 'admin', string> = { member: '', admin: '' };
+    const sessions: Record<'member' | 'admin' | 'follower', string> = { member: '', admin: '', follower: '' };
 
     before(async () => {
       mkdirSync(SHOTS, { recursive: true });
@@ -144,6 +153,7 @@ for (const engine of ENGINES) {
       fixture = await seedPages(app.db.db);
       sessions.member = (await loginAs(app, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(app, { admin: true, name: 'Admin Person' })).cookie;
+      sessions.follower = (await loginAs(app, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] })).cookie;
       browser = (await launchBrowser())!;
     });
 
@@ -153,7 +163,7 @@ for (const engine of ENGINES) {
     });
 
     /** A fresh English-speaking browser context, signed in as `as` when given. */
-    async function newContext(o: { as?: 'member' | 'admin'; javaScript?: boolean } = {}): Promise<BrowserContext> {
+    async function newContext(o: { as?: 'member' | 'admin' | 'follower'; javaScript?: boolean } = {}): Promise<BrowserContext> {
       // Switching the language while signed in saves it to the account; every page starts in English.
       await app.db.db.updateTable('users').set({ locale: 'en' }).execute();
       const context = await browser.newContext({

@@ -161,6 +161,8 @@ export interface PagesFixture {
   call: string;
   /** An action day with timed local actions in several zones and an all-day one. */
   actionDay: string;
+  /** An organization following the struggle, Congo and the mining network (so its members have notifications). */
+  follower: { slug: string; id: string };
 }
 
 /** 30 countries the 1:110M world map can draw, with a city each. */
@@ -301,7 +303,14 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     .values({ id: newId(), action_day_id: dayId, organization_id: women.id, title: 'Journée de collecte', kind: 'other', city: 'Likasi', country: 'CD', venue: null, all_day: 1, start_local: null, end_local: null, time_zone: null, starts_at: null, ends_at: null, start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: null, contact: null, visibility: 'public', created_by: null, created_at: now, updated_at: now })
     .execute();
 
+  // The federation follows the struggle, Congo and the mining network, since before all of the above.
+  const followed: [kind: 'struggle' | 'country' | 'network', target: string][] = [['struggle', kamoto.id], ['country', 'CD']];
+  if (network) followed.push(['network', (await db.selectFrom('networks').select('id').where('slug', '=', network).executeTakeFirstOrThrow()).id]);
+  for (const [kind, target] of followed) {
+    await db.insertInto('follows').values({ id: newId(), organization_id: parent.id, target_kind: kind, target_id: target, created_by: null, created_at: '2020-01-01T00:00:00.000Z' }).execute();
+  }
+
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
-  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026' };
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', follower: { slug: parent.slug, id: parent.id } };
 }

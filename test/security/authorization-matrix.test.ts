@@ -70,6 +70,10 @@ function resolveTarget(world: World, key: TargetKey): Target {
     const d = DAYS[name as DayKey];
     return { key, params: { slug: d.slug }, visibility: d.visibility, owner: d.owner };
   }
+  if (kind === 'local') {
+    const d = DAYS[name as DayKey];
+    return { key, params: { slug: d.slug, id: world.localActionIds[d.key] }, visibility: d.visibility, owner: d.owner };
+  }
   if (kind === 'orgmember' || kind === 'invitation') {
     const o = ORGS[name as OrgKey];
     const id = kind === 'orgmember' ? world.actors.member.userId : world.invitationIds[o.key];
@@ -77,6 +81,8 @@ function resolveTarget(world: World, key: TargetKey): Target {
     return { key, params: kind === 'orgmember' ? { slug: o.slug, userId: id } : { slug: o.slug, id }, visibility: o.visibility, owner: o.key };
   }
   if (key === 'passkey:admin') return { key, params: { id: world.passkeyId }, visibility: 'private', owner: null, ownerActor: 'admin' };
+  if (kind === 'follow') return { key, params: { slug: ORGS[name as OrgKey].slug, id: world.followIds[name as OrgKey]! }, visibility: ORGS[name as OrgKey].visibility, owner: name as OrgKey };
+  if (key === 'feedtoken:admin') return { key, params: { id: world.feedTokenId }, visibility: 'private', owner: null, ownerActor: 'admin' };
   if (kind === 'membership') {
     const o = ORGS[name as OrgKey];
     const id = world.membershipIds[o.key];
@@ -121,10 +127,10 @@ function expectedShown(world: World, actor: Actor, policy: RoutePolicy, target: 
       else if (kind === 'struggle') out.push(STRUGGLES[name as StruggleKey].marker);
       else if (kind === 'network') out.push(NETWORK.marker);
       else if (kind === 'call') out.push(CALLS[name as CallKey].marker);
-      else if (kind === 'day') out.push(DAYS[name as DayKey].marker);
+      else if (kind === 'day' || kind === 'local') out.push(DAYS[name as DayKey].marker);
     } else if (s === 'responses' && kind === 'call') {
       for (const c of Object.values(CALLS)) if (c.key === name && sees(actor, c)) out.push(c.responseMarker);
-    } else if (s === 'local-actions' && kind === 'day') {
+    } else if (s === 'local-actions' && (kind === 'day' || kind === 'local')) {
       for (const d of Object.values(DAYS)) if (d.key === name && sees(actor, d)) out.push(d.localMarker);
     } else if (s === 'calls') {
       for (const c of Object.values(CALLS)) if (sees(actor, c)) out.push(c.marker);

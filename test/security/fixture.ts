@@ -120,6 +120,8 @@ export interface MarkedRecord {
 }
 
 export const PASSWORD = 'correct horse battery staple';
+/** The `admin` actor's personal feed token (43 base64url characters, as the service makes them). */
+export const FEED_TOKEN_OF_ADMIN = 'fixtureFeedTokenOfTheAdminActor000000000000';
 
 export interface ActorSession {
   actor: Actor;
@@ -137,6 +139,8 @@ export interface World {
   struggleIds: Record<StruggleKey, string>;
   callIds: Record<CallKey, string>;
   dayIds: Record<DayKey, string>;
+  /** The local action of A on each action day (`:id` of the local action routes). */
+  localActionIds: Record<DayKey, string>;
   networkId: string;
   /** Network membership ids by organization. */
   membershipIds: Partial<Record<OrgKey, string>>;
@@ -146,6 +150,10 @@ export interface World {
   invitationIds: Partial<Record<OrgKey, string>>;
   /** A passkey of the `admin` actor. */
   passkeyId: string;
+  /** A follow of A (country CD) and of AP (network N), by organization. */
+  followIds: Partial<Record<OrgKey, string>>;
+  /** A personal feed token of the `admin` actor (its id; the token is `FEED_TOKEN_OF_ADMIN`). */
+  feedTokenId: string;
   /** Session references (first 16 hex digits of the session hash) per signed-in actor. */
   sessionRefs: Partial<Record<Actor, string>>;
 }
@@ -255,6 +263,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
       .execute();
   }
   const dayIds = {} as Record<DayKey, string>;
+  const localActionIds = {} as Record<DayKey, string>;
   for (const [i, d] of Object.values(DAYS).entries()) {
     const id = `0190cccc-0000-7000-8000-00000000000${i + 1}`;
     dayIds[d.key] = id;
@@ -264,7 +273,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
       .execute();
     await db
       .insertInto('local_actions')
-      .values({ id: `0190cccc-0000-7000-8000-00000000001${i + 1}`, action_day_id: id, organization_id: orgIds[d.owner], title: `Rally ${d.localMarker}`, kind: 'rally', city: 'Essen', country: 'DE', venue: null, all_day: 0, start_local: '2026-05-01T10:00', end_local: '2026-05-01T12:00', time_zone: 'Europe/Berlin', starts_at: '2026-05-01T08:00:00.000Z', ends_at: '2026-05-01T10:00:00.000Z', start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 40, contact: null, visibility: d.visibility, created_by: null, created_at: stamp, updated_at: stamp })
+      .values({ id: (localActionIds[d.key] = `0190cccc-0000-7000-8000-00000000001${i + 1}`), action_day_id: id, organization_id: orgIds[d.owner], title: `Rally ${d.localMarker}`, kind: 'rally', city: 'Essen', country: 'DE', venue: null, all_day: 0, start_local: '2026-05-01T10:00', end_local: '2026-05-01T12:00', time_zone: 'Europe/Berlin', starts_at: '2026-05-01T08:00:00.000Z', ends_at: '2026-05-01T10:00:00.000Z', start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 40, contact: null, visibility: d.visibility, created_by: null, created_at: stamp, updated_at: stamp })
       .execute();
   }
 
@@ -321,6 +330,19 @@ export async function seedWorld(t: TestApp): Promise<World> {
     .insertInto('passkeys')
     .values({ id: passkeyId, user_id: actors.admin.userId!, public_key: 'AAAA', transports: null, name: 'Admin key', created_at: now.toISOString(), last_used_at: null })
     .execute();
+  const feedTokenId = '0190dddd-0000-7000-8000-000000000001';
+  await db
+    .insertInto('feed_tokens')
+    .values({ id: feedTokenId, user_id: actors.admin.userId!, token_hash: createHash('sha256').update(FEED_TOKEN_OF_ADMIN).digest('hex'), label: 'Admin calendar', created_at: now.toISOString(), last_used_at: null, revoked_at: null })
+    .execute();
+  const followIds: Partial<Record<OrgKey, string>> = { A: '0190eeee-0000-7000-8000-000000000001', AP: '0190eeee-0000-7000-8000-000000000002' };
+  await db
+    .insertInto('follows')
+    .values([
+      { id: followIds.A!, organization_id: orgIds.A, target_kind: 'country', target_id: 'CD', created_by: null, created_at: now.toISOString() },
+      { id: followIds.AP!, organization_id: orgIds.AP, target_kind: 'network', target_id: network.id, created_by: null, created_at: now.toISOString() },
+    ])
+    .execute();
   const sessionRefs: Partial<Record<Actor, string>> = {};
   for (const a of ACTORS) {
     const token = actors[a].cookie.replace(/^sid=/, '');
@@ -343,7 +365,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
       { id: `${dayIds[d.key]}:local`, kind: 'local' as const, visibility: d.visibility, owner: d.owner, marker: d.localMarker },
     ]),
   ];
-  return { orgIds, struggleIds, callIds, dayIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, sessionRefs };
+  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export type TargetKey =
   | 'network:N'
   | `call:${'CPUB' | 'CPRIV'}`
   | `day:${'DPUB' | 'DPRIV'}`
+  /** The local action of A on an action day (`:slug` of the day, `:id` of the local action; same visibility). */
+  | `local:${'DPUB' | 'DPRIV'}`
   /** A country's feed (`:code`). */
   | 'country:CD'
   | `membership:${OrgKey}`
@@ -29,6 +31,10 @@ export type TargetKey =
   | `invitation:${OrgKey}`
   /** The `admin` actor's passkey (`:id`). */
   | 'passkey:admin'
+  /** A follow of an organization (`:slug`, `:id`). */
+  | `follow:${'A' | 'AP'}`
+  /** The `admin` actor's personal feed token (`:id`). */
+  | 'feedtoken:admin'
   | 'token:bogus'
   | 'none';
 
@@ -96,6 +102,11 @@ export const RULES = {
   'call-respond': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Register a local action of organization A on the target action day: who sees the day and publishes for A. */
   'day-register': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
+  /**
+   * Change or withdraw a local action: who sees it and publishes for its organization or for the
+   * action day's calling organization (both A here); a viewer only reads.
+   */
+  'local-action-change': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Feeds are anonymous: only public records (with a public owner), the same answer for everyone. */
   'public-feed': (c: Cell) => c.target.visibility === 'public',
   /** Manage network N: admins/coordinators of a current coordinator organization. */
@@ -184,6 +195,8 @@ const MEMBERS_TARGETS: TargetKey[] = ['org:A', 'org:AP'];
 
 const CALL_TARGETS: TargetKey[] = ['call:CPUB', 'call:CPRIV'];
 const DAY_TARGETS: TargetKey[] = ['day:DPUB', 'day:DPRIV'];
+const FOLLOW_TARGETS: TargetKey[] = ['follow:A', 'follow:AP'];
+const LOCAL_TARGETS: TargetKey[] = ['local:DPUB', 'local:DPRIV'];
 const callFields = () => ({ struggle: STRUGGLES.SPUB.slug, organization: ORGS.A.slug, title: 'Edited call by the matrix', body: 'Send messages', lang: 'en', deadline: '2026-12-31' });
 const callForm = () => ({ ...callFields(), ask_messages: '1' });
 const callApi = () => ({ ...callFields(), asks: ['messages'] });
@@ -320,6 +333,12 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'POST /api/v1/action-days': { rule: 'org-publish', targets: ['org:A'], body: () => ({ ...dayBody(), visibility: 'private' }), refusedAs: [400] },
   'PUT /api/v1/action-days/:slug': { rule: 'struggle-edit', targets: DAY_TARGETS, body: (target) => ({ ...dayBody(), visibility: target.visibility }) },
   'POST /api/v1/action-days/:slug/local-actions': { rule: 'day-register', targets: DAY_TARGETS, body: localActionBody, refusedAs: [400] },
+  'GET /action-days/:slug/local-actions/:id/edit': { rule: 'local-action-change', targets: LOCAL_TARGETS, shows: ['target', 'local-actions'] },
+  'POST /action-days/:slug/local-actions/:id/edit': { rule: 'local-action-change', targets: LOCAL_TARGETS, body: (target) => ({ ...localActionBody(), visibility: target.visibility }) },
+  'GET /action-days/:slug/local-actions/:id/remove': { rule: 'local-action-change', targets: LOCAL_TARGETS, shows: ['target', 'local-actions'], note: 'the confirmation step before withdrawing' },
+  'POST /action-days/:slug/local-actions/:id/remove': { rule: 'local-action-change', targets: LOCAL_TARGETS },
+  'PUT /api/v1/action-days/:slug/local-actions/:id': { rule: 'local-action-change', targets: LOCAL_TARGETS, body: (target) => ({ ...localActionBody(), visibility: target.visibility }) },
+  'DELETE /api/v1/action-days/:slug/local-actions/:id': { rule: 'local-action-change', targets: LOCAL_TARGETS },
 
   // ---- feeds (anonymous by design: public records only, for every reader)
   'GET /action-days/:slug/calendar.ics': { rule: 'public-feed', targets: DAY_TARGETS, shows: ['target'] },
@@ -328,6 +347,9 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'GET /organizations/:slug/feed.atom': { rule: 'public-feed', targets: ORG_TARGETS },
   'GET /networks/:slug/feed.atom': { rule: 'public-feed', targets: ['network:N'] },
   'GET /countries/:code/feed.atom': { rule: 'public-feed', targets: ['country:CD'] },
+  // Personal feeds: the path carries a feed token; every matrix target is a wrong one (404).
+  'GET /feeds/:token/following.ics': { rule: 'token' },
+  'GET /feeds/:token/notifications.atom': { rule: 'token' },
 
   // ---- members and invitations of an organization (membership, not visibility: non-members get 404)
   'GET /organizations/:slug/members': { rule: 'org-member-read', targets: MEMBERS_TARGETS, shows: ['target'] },
@@ -341,6 +363,18 @@ export const POLICIES: Record<string, RoutePolicy> = {
   // ---- audit log (the organization's admins; everyone else 404)
   'GET /organizations/:slug/audit': { rule: 'org-admin', targets: MEMBERS_TARGETS, shows: ['target'] },
   'GET /api/v1/organizations/:slug/audit': { rule: 'org-admin', targets: MEMBERS_TARGETS },
+
+  // ---- follows of an organization (its members' business: others 404) and the account's notifications
+  'GET /organizations/:slug/following': { rule: 'org-member-read', targets: MEMBERS_TARGETS, shows: ['target'] },
+  'POST /organizations/:slug/following': { rule: 'org-publish', targets: MEMBERS_TARGETS, body: () => ({ kind: 'country', target: 'PE', next: '/' }) },
+  'POST /organizations/:slug/following/:id/unfollow': { rule: 'org-publish', targets: FOLLOW_TARGETS, body: () => ({ next: '/' }) },
+  'GET /api/v1/organizations/:slug/follows': { rule: 'org-member-read', targets: MEMBERS_TARGETS },
+  'POST /api/v1/organizations/:slug/follows': { rule: 'org-publish', targets: MEMBERS_TARGETS, body: () => ({ kind: 'country', target: 'PE' }) },
+  'DELETE /api/v1/organizations/:slug/follows/:id': { rule: 'org-publish', targets: FOLLOW_TARGETS },
+  'GET /notifications': { rule: 'signed-in', note: 'anonymous readers are sent to /sign-in (303)' },
+  'POST /notifications/read': { rule: 'signed-in' },
+  'GET /api/v1/notifications': { rule: 'signed-in' },
+  'POST /api/v1/notifications/read': { rule: 'signed-in' },
 
   // ---- invitation and password-reset links: a wrong token is refused for everyone
   'GET /invitations/:token': { rule: 'token' },
@@ -365,6 +399,9 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'GET /account/erase': { rule: 'self' },
   'POST /account/erase': { rule: 'self', body: () => ({ password: PASSWORD }), allowStatus: [422], note: 'the last admin of an organization cannot erase the account (422)' },
   'GET /account/erased': { rule: 'public-read', note: 'the confirmation after erasure, shown without a session' },
+  'GET /account/feeds': { rule: 'self' },
+  'POST /account/feeds': { rule: 'self', body: () => ({ label: 'Matrix calendar' }), note: 'shows the new link once (200), no redirect' },
+  'POST /account/feeds/:id/revoke': { rule: 'own-record', targets: ['feedtoken:admin'], note: "another account's token is a 404, like a missing one" },
 
   // ---- second factors of the account
   'GET /static/vendor/simplewebauthn-browser.js': { rule: 'public-read', note: 'vendored browser library' },

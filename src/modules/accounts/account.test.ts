@@ -235,6 +235,8 @@ for (const engine of ENGINES) {
         const dayId = newId();
         await db().insertInto('action_days').values({ id: dayId, slug: 'day-1', title: 'Action day', call_text: 'Join us', lang: 'en', start_date: '2026-05-01', end_date: '2026-05-01', organization_id: org.id, network_id: null, struggle_id: null, visibility: 'public', search_text: 'action day', created_by: userId, created_at: now, updated_at: now }).execute();
         await db().insertInto('local_actions').values({ id: newId(), action_day_id: dayId, organization_id: org.id, title: 'Rally', kind: 'rally', city: 'Kolwezi', country: 'CD', venue: null, all_day: 1, start_local: null, end_local: null, time_zone: null, starts_at: null, ends_at: null, start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: null, contact: null, visibility: 'public', created_by: userId, created_at: now, updated_at: now }).execute();
+        await db().insertInto('follows').values({ id: newId(), organization_id: org.id, target_kind: 'country', target_id: 'PE', created_by: userId, created_at: now }).execute();
+        await db().insertInto('feed_tokens').values({ id: newId(), user_id: userId, token_hash: 'f'.repeat(64), label: 'Phone calendar', created_at: now, last_used_at: null, revoked_at: null }).execute();
         return { org, net, struggle };
       }
 
@@ -253,7 +255,10 @@ for (const engine of ENGINES) {
         assert.equal(doc.profile.id, me.userId);
         assert.equal(doc.profile.displayName, 'Ana');
         assert.equal(doc.profile.email, await emailOf(me.userId));
-        assert.deepEqual(doc.credentials, { passwordHash: 'withheld', totpSecret: 'withheld', recoveryCodeHashes: 'withheld' });
+        assert.deepEqual(doc.credentials, { passwordHash: 'withheld', totpSecret: 'withheld', recoveryCodeHashes: 'withheld', feedTokenHashes: 'withheld' });
+        assert.deepEqual(doc.feedTokens.map((f) => f.label), ['Phone calendar']);
+        assert.ok(!JSON.stringify(doc).includes('f'.repeat(64)), 'a feed token hash is in the export');
+        assert.deepEqual(doc.created.follows.map((f) => [f.organization.slug, f.targetKind, f.targetId]), [[org.slug, 'country', 'PE']]);
         assert.deepEqual(doc.secondFactor.recoveryCodes, { unused: 1, used: 1 });
         assert.deepEqual(doc.secondFactor.passkeys.map((p) => p.name), ['Laptop key']);
         assert.deepEqual(doc.organizationRoles.map((r) => [r.organization.slug, r.role]), [[org.slug, 'admin']]);
@@ -352,6 +357,7 @@ for (const engine of ENGINES) {
         await db().insertInto('recovery_codes').values({ user_id: me.userId, code_hash: '1'.repeat(64), created_at: now, used_at: null }).execute();
         await db().insertInto('passkeys').values({ id: 'cred-x', user_id: me.userId, public_key: 'pk', name: 'Key', created_at: now, last_used_at: null }).execute();
         await db().insertInto('password_resets').values({ token_hash: '2'.repeat(64), user_id: me.userId, created_at: now, expires_at: later, used_at: null }).execute();
+        await db().insertInto('feed_tokens').values({ id: newId(), user_id: me.userId, token_hash: '3'.repeat(64), label: 'Calendar', created_at: now, last_used_at: null, revoked_at: null }).execute();
         const net = await makeNetwork(db());
         await db().insertInto('network_roles').values({ network_id: net.id, user_id: me.userId, role: 'member', created_at: now }).execute();
 
@@ -368,7 +374,7 @@ for (const engine of ENGINES) {
         assert.equal(user.password_hash, '!');
         assert.equal(user.totp_secret, null);
         assert.ok(user.erased_at);
-        for (const table of ['sessions', 'recovery_codes', 'passkeys', 'password_resets', 'organization_members', 'network_roles'] as const) {
+        for (const table of ['sessions', 'recovery_codes', 'passkeys', 'password_resets', 'organization_members', 'network_roles', 'feed_tokens'] as const) {
           const n = await db().selectFrom(table).select('user_id').where('user_id', '=', me.userId).execute();
           assert.equal(n.length, 0, table);
         }
@@ -402,7 +408,7 @@ for (const engine of ENGINES) {
         const events = await audit('account.erased');
         assert.deepEqual(events.map((e) => e.organization_id).sort(), [null, org.id].sort());
         const details = JSON.parse(events.find((e) => e.organization_id === null)!.details);
-        assert.deepEqual(details, { organizationsLeft: 1, networkRolesEnded: 1, sessionsEnded: 2, passkeysDeleted: 1, recoveryCodesDeleted: 1, passwordResetsDeleted: 1, invitationsRevoked: 1 });
+        assert.deepEqual(details, { organizationsLeft: 1, networkRolesEnded: 1, sessionsEnded: 2, passkeysDeleted: 1, recoveryCodesDeleted: 1, passwordResetsDeleted: 1, feedTokensDeleted: 1, invitationsRevoked: 1 });
         assert.ok(events.every((e) => !e.details.includes(email) && !e.details.includes('Ana')));
 
         // The address opens a new account.

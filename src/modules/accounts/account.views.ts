@@ -7,6 +7,7 @@ import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
 import type { FieldError } from '../../http/errors.ts';
 import { TIME_ZONES, type SessionSummary } from './account.service.ts';
+import { DIGEST_FREQUENCIES } from '../../db/schema.ts';
 
 /**
  * The name to show for the author or actor of a record: the display name, or the catalog's
@@ -63,6 +64,8 @@ export interface ProfileFormValues {
   displayName: string;
   locale: string;
   timeZone: string;
+  /** E-mail digest choice (`off`, `daily`, `weekly`). */
+  digestFrequency: string;
 }
 
 /** Which form of the account page answered with errors (the others render clean). */
@@ -71,7 +74,7 @@ export type AccountForm = 'profile' | 'password';
 /** Done-notices after a successful POST (`?done=` on the redirect). */
 export const ACCOUNT_NOTICES = ['profile', 'password', 'sessions'] as const;
 
-const PROFILE_LABELS = { displayName: 'accounts.fields.display_name', locale: 'account.fields.locale', timeZone: 'account.fields.time_zone' };
+const PROFILE_LABELS = { displayName: 'accounts.fields.display_name', locale: 'account.fields.locale', timeZone: 'account.fields.time_zone', digestFrequency: 'digests.fields.frequency' };
 const PASSWORD_LABELS = { currentPassword: 'account.fields.current_password', newPassword: 'account.fields.new_password' };
 
 function timeZoneOptions(current: string): [string, string][] {
@@ -102,6 +105,7 @@ export function accountView(
     <nav aria-label=${t('account.links.label')}>
       <ul>
         <li><a href="/account/security">${t('account.links.security')}</a></li>
+        <li><a href="/account/feeds">${t('feed_tokens.account_link')}</a></li>
         <li><a href="/account/export" download>${t('account.links.export')}</a></li>
         <li><a href="/account/erase">${t('account.links.erase')}</a></li>
       </ul>
@@ -127,6 +131,13 @@ export function accountView(
           required: true,
           hint: 'account.fields.time_zone_hint',
           options: timeZoneOptions(o.profile.timeZone),
+        })}
+        ${field(ctx, errorsOf('profile'), {
+          name: 'digestFrequency',
+          label: PROFILE_LABELS.digestFrequency,
+          value: o.profile.digestFrequency,
+          hint: 'digests.fields.frequency_hint',
+          options: DIGEST_FREQUENCIES.map((f): [string, string] => [f, t(`digests.frequency.${f}`)]),
         })}
         <button type="submit">${t('actions.save')}</button>
       </form>
