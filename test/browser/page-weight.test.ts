@@ -19,7 +19,7 @@ const BUDGET = 30 * 1024;
 interface PageSpec {
   name: string;
   path: (f: PagesFixture) => string | null;
-  as?: 'member' | 'admin';
+  as?: 'member' | 'admin' | 'follower';
   /** POST the page's form empty (re-rendered with errors, HTTP 422). */
   submitEmpty?: boolean;
   status?: number;
@@ -41,6 +41,15 @@ const PAGES: PageSpec[] = [
   { name: 'organizations/new', path: () => '/organizations/new', as: 'member' },
   { name: 'struggles/new (422)', path: () => '/struggles/new', as: 'member', submitEmpty: true, status: 422 },
   { name: '404', path: () => '/no-such-page', status: 404 },
+  { name: 'calls', path: () => '/calls' },
+  { name: 'call', path: (f) => `/calls/${f.call}` },
+  { name: 'action-days', path: () => '/action-days' },
+  { name: 'action-day', path: (f) => `/action-days/${f.actionDay}` },
+  { name: 'action-day (participant)', path: (f) => `/action-days/${f.actionDay}`, as: 'admin' },
+  { name: 'struggle (follower)', path: (f) => `/struggles/${f.struggle}`, as: 'follower' },
+  { name: 'following', path: (f) => `/organizations/${f.follower.slug}/following`, as: 'follower' },
+  { name: 'notifications', path: () => '/notifications', as: 'follower' },
+  { name: 'account/feeds', path: () => '/account/feeds', as: 'follower' },
 ];
 
 interface Row {
@@ -66,7 +75,7 @@ for (const engine of ENGINES) {
   describe(`page weight (${engine})`, () => {
     let t: TestApp;
     let fixture: PagesFixture;
-    const sessions: Record<'member' | 'admin', string> = { member: '', admin: '' };
+    const sessions: Record<'member' | 'admin' | 'follower', string> = { member: '', admin: '', follower: '' };
     const rows: Row[] = [];
 
     before(async () => {
@@ -74,6 +83,7 @@ for (const engine of ENGINES) {
       fixture = await seedPages(t.db.db);
       sessions.member = (await loginAs(t, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(t, { admin: true, name: 'Admin Person' })).cookie;
+      sessions.follower = (await loginAs(t, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] })).cookie;
     });
 
     after(async () => {

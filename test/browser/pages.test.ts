@@ -76,6 +76,9 @@ const PAGES: PageSpec[] = [
   { name: 'following', path: (f) => `/organizations/${f.follower.slug}/following`, as: 'follower' },
   { name: 'notifications', path: () => '/notifications', as: 'follower' },
   { name: 'notifications-empty', path: () => '/notifications', as: 'member' },
+  { name: 'account-feeds', path: () => '/account/feeds', as: 'follower' },
+  { name: 'local-action-edit', path: (f) => `/action-days/${f.actionDay}/local-actions/${f.localAction}/edit`, as: 'admin' },
+  { name: 'local-action-remove', path: (f) => `/action-days/${f.actionDay}/local-actions/${f.localAction}/remove`, as: 'admin' },
 ];
 
 /** `lang` of the document element. */

@@ -161,6 +161,8 @@ export interface PagesFixture {
   call: string;
   /** An action day with timed local actions in several zones and an all-day one. */
   actionDay: string;
+  /** Id of the action day's local action in Duisburg (Europe/Berlin), registered by `organization`. */
+  localAction: string;
   /** An organization following the struggle, Congo and the mining network (so its members have notifications). */
   follower: { slug: string; id: string };
 }
@@ -290,12 +292,15 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     [tr.id, 'Dayanışma nöbeti', 'vigil', 'Soma', 'TR', 'Europe/Istanbul', '18:00', '20:00'],
     [women.id, 'Online assembly with Dhanbad', 'online', 'Dhanbad', 'IN', 'Asia/Kolkata', '17:30', '19:00'],
   ] as const;
+  let localAction = '';
   for (const [organization_id, title, kind, city, country, zone, start, end] of local) {
     const startLocal = `2026-05-01T${start}`;
     const endLocal = `2026-05-01T${end}`;
+    const id = newId();
+    if (organization_id === child.id) localAction = id;
     await db
       .insertInto('local_actions')
-      .values({ id: newId(), action_day_id: dayId, organization_id, title, kind, city, country, venue: null, all_day: 0, start_local: startLocal, end_local: endLocal, time_zone: zone, starts_at: localToInstant(startLocal, zone), ends_at: localToInstant(endLocal, zone), start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 120, contact: null, visibility: 'public', created_by: null, created_at: now, updated_at: now })
+      .values({ id, action_day_id: dayId, organization_id, title, kind, city, country, venue: null, all_day: 0, start_local: startLocal, end_local: endLocal, time_zone: zone, starts_at: localToInstant(startLocal, zone), ends_at: localToInstant(endLocal, zone), start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: 120, contact: null, visibility: 'public', created_by: null, created_at: now, updated_at: now })
       .execute();
   }
   await db
@@ -312,5 +317,5 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
 
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
-  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', follower: { slug: parent.slug, id: parent.id } };
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', localAction, follower: { slug: parent.slug, id: parent.id } };
 }
