@@ -12,10 +12,11 @@ import { todayIn } from '../../lib/time.ts';
 //
 // What a follow brings (only what was created at or after the follow, and never what the
 // following organization did itself):
-// - a struggle: its updates, calls for it, responses to those calls, action days for it;
+// - a struggle: its updates, calls for it, responses to those calls, action days for it and
+//   the local actions registered for those days;
 // - a call: its responses;
 // - a network: new struggles, calls and responses of its current member organizations,
-//   responses given on its behalf, and action days called for it;
+//   responses given on its behalf, action days called for it and their local actions;
 // - a country: new struggles there, their updates, calls and responses, and local actions
 //   registered there.
 
@@ -138,7 +139,8 @@ function events(viewer: Viewer, orgIds: string[], q: NotificationQuery): RawBuil
     FROM local_actions l
     JOIN action_days d ON d.id = l.action_day_id
     JOIN organizations o ON o.id = l.organization_id
-    JOIN follows f ON f.target_kind = 'country' AND f.target_id = l.country
+    JOIN follows f ON ((f.target_kind = 'country' AND f.target_id = l.country)
+      OR (f.target_kind = 'network' AND f.target_id = d.network_id) OR (f.target_kind = 'struggle' AND f.target_id = d.struggle_id))
     WHERE ${followers} AND ${win('l.created_at')} AND ${v('l')} AND ${v('d')} AND ${actor('l.organization_id')}`;
 }
 

@@ -198,6 +198,18 @@ for (const engine of ENGINES) {
       assert.equal(await countUnread(t.db, s.member), 2);
     });
 
+    test('following a network or a struggle brings the local actions of their action days', async () => {
+      const s = await scene();
+      await follow(t.db, s.member, { organization: 'berlin', kind: 'network', target: 'miners-net' });
+      await backdateFollows();
+      const day = await makeActionDay(t.db, s.admin, 'kolwezi-miners', { title: 'Miners day', network: 'miners-net', startDate: '2027-04-28' });
+      await makeLocalAction(t.db, s.admin, day.slug, 'kolwezi-miners', {
+        city: 'Lima', country: 'PE', startLocal: '2027-04-28T09:00', endLocal: '2027-04-28T11:00', timeZone: 'America/Lima',
+      });
+      const items = await listNotifications(t.db, s.member);
+      assert.deepEqual(items.map((i) => [i.kind, i.detail]).sort(), [['action_day_called', '2027-04-28'], ['local_action_registered', 'Lima']]);
+    });
+
     test('what the following organization did itself does not come back to it', async () => {
       const s = await scene();
       const own = await person([[s.actor.id, 'member']]);
