@@ -70,6 +70,7 @@ interface AutocannonResult {
   latency: { p50: number; p99: number };
   non2xx: number;
   errors: number;
+  timeouts: number;
 }
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: object) => Promise<AutocannonResult>;
 
@@ -589,6 +590,23 @@ async function runEngine(label: string, handle: DbHandle): Promise<void> {
   if (!viewer) throw new Error('the bench session does not sign in');
 
   const app = await buildApp({ db, engine, logLevel: 'silent', rateLimitPerMinute: 1_000_000 });
+  // Requests still running when a load run ends (autocannon stops waiting, the server does not)
+  // would be counted against the next run: each run starts once the server has been idle for a
+  // second (SQLite blocks the event loop, so requests already received may not have started yet).
+  let inFlight = 0;
+  let lastActivity = 0;
+  app.addHook('onRequest', async () => {
+    inFlight++;
+    lastActivity = performance.now();
+  });
+  app.addHook('onResponse', async () => {
+    inFlight--;
+    lastActivity = performance.now();
+  });
+  const drained = async () => {
+    const until = performance.now() + 300_000;
+    while ((inFlight > 0 || performance.now() - lastActivity < 1000) && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
+  };
   const bare = Fastify({ logger: false });
   bare.get('/bare', async () => ({ hello: 'world' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -630,11 +648,15 @@ async function runEngine(label: string, handle: DbHandle): Promise<void> {
   await db.updateTable('users').set({ notifications_read_at: null }).where('id', '=', f.userId).execute();
 
   // Under load.
-  const load = (url: string, headers: Record<string, string> = {}) => autocannon({ url, connections: 10, duration: SECONDS, headers });
+  const load = async (url: string, headers: Record<string, string> = {}) => {
+    const r = await autocannon({ url, connections: 10, duration: SECONDS, headers });
+    await drained();
+    return r;
+  };
   const bareRun = await load(`${bareUrl}/bare`);
-  const notificationsRun = await load(`${appUrl}/notifications`, signedIn);
-  const signedRun = await load(`${appUrl}${strugglePath}`, signedIn);
   const anonRun = await load(`${appUrl}${strugglePath}`, anonymous);
+  const signedRun = await load(`${appUrl}${strugglePath}`, signedIn);
+  const notificationsRun = await load(`${appUrl}/notifications`, signedIn);
   const bareAgain = await load(`${bareUrl}/bare`);
   const bareRps = (bareRun.requests.average + bareAgain.requests.average) / 2;
 
@@ -675,17 +697,18 @@ async function runEngine(label: string, handle: DbHandle): Promise<void> {
   console.log(`\n  under load (10 connections, ${SECONDS} s)     ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'×bare'.padStart(8)} ${'ms/req'.padStart(7)}`);
   for (const [name, r] of [
     ['bare Fastify GET /bare', bareRun],
-    ['GET /notifications, signed in', notificationsRun],
-    ['GET /struggles/:slug, signed in', signedRun],
     ['GET /struggles/:slug, anonymous', anonRun],
+    ['GET /struggles/:slug, signed in', signedRun],
+    ['GET /notifications, signed in', notificationsRun],
     ['bare Fastify GET /bare (again)', bareAgain],
   ] as const) {
-    const bad = r.non2xx + r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
-    console.log(`  ${name.padEnd(42)} ${r.requests.average.toFixed(0).padStart(8)} ${String(r.latency.p50).padStart(7)} ${String(r.latency.p99).padStart(7)} ${(r.requests.average / bareRps).toFixed(4).padStart(8)} ${(1000 / r.requests.average).toFixed(2).padStart(7)}${bad}`);
+    const bad = r.non2xx + r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors${r.timeouts ? `, ${r.timeouts} timed out after 10 s` : ''})` : '';
+    const perRequest = r.requests.average ? (1000 / r.requests.average).toFixed(2) : '–';
+    console.log(`  ${name.padEnd(42)} ${r.requests.average.toFixed(0).padStart(8)} ${String(r.latency.p50).padStart(7)} ${String(r.latency.p99).padStart(7)} ${(r.requests.average / bareRps).toFixed(4).padStart(8)} ${perRequest.padStart(7)}${bad}`);
   }
-  const signedCost = 1000 / signedRun.requests.average - 1000 / anonRun.requests.average;
-  console.log(`\n  signed-in minus anonymous struggle page: ${fmt(single.struggleSignedIn.p50 - single.struggleAnonymous.p50)} ms one at a time (p50), ${fmt(signedCost)} ms of server time per request under load`);
-  console.log(`  of which loadViewer ${fmt(single.loadViewer.p50)} ms, countUnread ${fmt(single.count.p50)} ms (p50, alone); the rest is the follow control`);
+  const underLoad = signedRun.requests.average && anonRun.requests.average ? `${fmt(1000 / signedRun.requests.average - 1000 / anonRun.requests.average)} ms` : 'n/a (no signed-in request completed)';
+  console.log(`\n  signed-in minus anonymous struggle page: ${fmt(single.struggleSignedIn.p50 - single.struggleAnonymous.p50)} ms one at a time (p50), ${underLoad} of server time per request under load`);
+  console.log(`  of which loadViewer ${fmt(single.loadViewer.p50)} ms and countUnread ${fmt(single.count.p50)} ms (p50, alone); the rest is the page's other viewer-dependent work (follow control, visibility filters)`);
   console.log(`\n  UNION branches alone (all matching rows, never read)  ${'rows'.padStart(7)} ${'p50 ms'.padStart(8)}`);
   for (const b of branches) console.log(`  ${b.kind.padEnd(53)} ${String(b.rows).padStart(7)} ${fmt(b.p50).padStart(8)}`);
 

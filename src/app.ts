@@ -16,6 +16,7 @@ import { databasePlugin } from './http/database.ts';
 import { requestContextPlugin } from './http/request-context.ts';
 import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.ts';
 import { parseForm } from './http/form-body.ts';
+import { jsonBodyParser } from './http/json-body.ts';
 import { systemRoutes } from './http/system.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
@@ -113,6 +114,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => mailer.close());
   await app.register(cookie);
   await app.register(formbody, { parser: parseForm });
+  // Fastify's JSON parser with its default poisoning guards; an empty body on a DELETE is accepted.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
   await app.register(compress, { global: true, threshold: 1024 });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('./web/static/', import.meta.url)),

@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +144,19 @@ describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
       const unknown = await solidaris(['reset-link', 'nobody@example.org'], env);
       assert.equal(unknown.code, 1, show(unknown));
       assert.match(unknown.stderr, /No account with the e-mail address nobody@example\.org\./);
+    });
+
+    test('refuses a SQLite file that does not exist with exit 2 and a translated message, and creates nothing', async () => {
+      const path = join(dir, 'no-such-dir', 'solidaris.sqlite');
+      const r = await solidaris(['reset-link', 'someone@example.org'], { SQLITE_PATH: path, DATABASE_URL: '', BASE_URL: 'https://solidaris.example' });
+      assert.equal(r.code, 2, show(r));
+      assert.equal(r.stdout, '', show(r));
+      assert.ok(r.stderr.includes(`reset-link needs the database of the server, but there is none at ${path}. Set SQLITE_PATH (or DATABASE_URL) as for the server`), show(r));
+      const de = await solidaris(['reset-link', 'someone@example.org'], { SQLITE_PATH: path, DATABASE_URL: '', LANG: 'de_DE.UTF-8' });
+      assert.equal(de.code, 2, show(de));
+      assert.ok(de.stderr.includes(`reset-link braucht die Datenbank des Servers, unter ${path} gibt es aber keine. Setzen Sie SQLITE_PATH`), show(de));
+      assert.equal(existsSync(path), false, 'no database was created');
+      assert.equal(existsSync(join(dir, 'no-such-dir')), false, 'not even its directory');
     });
   });
 

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { read } from 'read';
 import { loadConfig } from '../config/config.ts';
@@ -10,6 +11,24 @@ import { ValidationFailed, Conflict } from '../http/errors.ts';
 
 /** The CLI speaks the shell's language when we have it (LANG=de_DE.UTF-8 → German). */
 const tr = translator(negotiateLocale(undefined, (process.env.LC_ALL || process.env.LANG || 'en').split('.')[0]!.replace('_', '-')));
+
+/** Exit code of a command that cannot find the database it must work on (a usage error, as for a bad argument). */
+const EXIT_NO_DATABASE = 2;
+
+/**
+ * True when the configured database can be used by a command that works on the server's data.
+ * PostgreSQL is always taken as given (a wrong server fails on connecting). A SQLite file that does
+ * not exist would be created empty by `openDb`, and the command would quietly report nothing, so
+ * this prints a translated error naming `command` and the path and sets exit code 2 instead.
+ * `serve`, `migrate`, `create-admin` and `demo` create the file on purpose and do not call this.
+ */
+function databaseExists(command: string): boolean {
+  const target = loadConfig().db;
+  if (target.engine !== 'sqlite' || existsSync(target.path)) return true;
+  console.error(tr.t('cli.no_database', { command, path: target.path }));
+  process.exitCode = EXIT_NO_DATABASE;
+  return false;
+}
 
 async function withDb<T>(fn: (h: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
   const h = await openDb(loadConfig().db);
@@ -97,6 +116,7 @@ program
     const { emailKey } = await import('../lib/email.ts');
     const { createPasswordResetLink, RESET_MINUTES } = await import('../modules/accounts/password-reset.service.ts');
     const config = loadConfig();
+    if (!databaseExists('reset-link')) return;
     await withDb(async (h) => {
       await migrateToLatest(h.db);
       const key = emailKey(email);
@@ -122,6 +142,7 @@ program
     const { createMailer } = await import('../mail/mailer.ts');
     const { sendDueDigests } = await import('../modules/digests/digests.service.ts');
     const config = loadConfig();
+    if (!databaseExists('send-digests')) return;
     // Fastify's logger (pino) only for the mailer and failures; no server is started.
     const log = fastify({ logger: { level: config.logLevel } }).log;
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
@@ -130,6 +151,8 @@ program
         await migrateToLatest(h.db);
         const summary = await sendDueDigests(h.db, mailer, { baseUrl: config.baseUrl, log });
         console.log(tr.t('digests.cli.done', { ...summary }));
+        // Not counted as sent: without SMTP_URL the mailer only writes the digest to the log.
+        if (summary.logged) console.log(tr.t('digests.cli.logged', { logged: summary.logged }));
         if (summary.failed) process.exitCode = 1;
       });
     } finally {

@@ -35,7 +35,19 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     migrationTableSchema = r.rows[0]?.schema;
   }
   const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(), migrationTableSchema });
-  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+    // Kysely's introspection reads the catalog of every schema; one that another database user
+    // drops meanwhile fails the look-up with SQLSTATE 3F000 (invalid_schema_name) although this
+    // schema is untouched. Nothing was applied then (the look-up comes first): try again.
+    if (error && attempt < 3 && droppedElsewhere(error, migrationTableSchema)) continue;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+}
+
+/** True for PostgreSQL's "schema … does not exist" about a schema other than `own`. */
+function droppedElsewhere(error: unknown, own: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return own !== undefined && e.code === '3F000' && typeof e.message === 'string' && !e.message.includes(`"${own}"`);
 }

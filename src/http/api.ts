@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { AppError, SignInRequired } from './errors.ts';
 
 /** 415 for an API write that is not `application/json`. */
@@ -28,3 +29,11 @@ export async function requireSignIn(request: FastifyRequest): Promise<void> {
 
 /** `preValidation` of every API write: signed in, then JSON. */
 export const apiWrite = [requireSignIn, requireJson];
+
+/**
+ * A whole number or null, as one `type: ['integer', 'null']` rather than an `anyOf`: the app's Ajv
+ * coerces types, and inside `anyOf` the integer branch would turn `null` into `0` before the null
+ * branch is tried; with a type list Ajv only coerces when no listed type matches (so null stays
+ * null, "unknown", and `"12"` still becomes 12).
+ */
+export const nullableInteger = (o: Record<string, unknown> = {}) => Type.Unsafe<number | null>({ type: ['integer', 'null'], ...o });

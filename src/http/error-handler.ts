@@ -10,17 +10,25 @@ export function isApiRequest(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/');
 }
 
-/** Field errors from Fastify's schema validation, with the offending field named. */
+/**
+ * Field errors from Fastify's schema validation, with the offending field named, one per field.
+ * Ajv (with `allErrors`) reports a value that matches no branch of a union once per branch and
+ * once for the `anyOf` itself (a `kind` outside a union of six literals gave seven identical
+ * errors); they are folded into one error for the field, `validation.unknown_field` or
+ * `validation.required` when one of them says so, else `validation.invalid`.
+ */
 function schemaFieldErrors(err: FastifyError): FieldError[] {
-  return (err.validation ?? []).map((v) => {
+  const byField = new Map<string, string>();
+  for (const v of err.validation ?? []) {
     const params = v.params as Record<string, unknown>;
     const path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     const extra = params.additionalProperty as string | undefined;
     const missing = params.missingProperty as string | undefined;
     const field = [path, extra ?? missing].filter(Boolean).join('.') || (err.validationContext ?? 'body');
     const messageId = extra ? 'validation.unknown_field' : missing ? 'validation.required' : 'validation.invalid';
-    return { field, messageId };
-  });
+    if (!byField.has(field) || byField.get(field) === 'validation.invalid') byField.set(field, messageId);
+  }
+  return [...byField].map(([field, messageId]) => ({ field, messageId }));
 }
 
 /**
@@ -79,6 +87,7 @@ export const errorHandlerPlugin = fp(
         return sendProblem(reply, { status, code, title: tr.t(messageId), errors: fieldErrors.map((e) => ({ field: e.field, code: e.messageId.replace(/^validation\./, ''), detail: tr.t(e.messageId, e.values) })) });
       }
       reply.type('text/html; charset=utf-8');
+      await request.loadUnreadNotifications();
       return renderPage(request.pageContext(reply), {
         title: tr.t(messageId),
         children: html`<h1>${tr.t(messageId)}</h1>
@@ -101,6 +110,7 @@ export const errorHandlerPlugin = fp(
       reply.status(404);
       if (isApiRequest(request)) return sendProblem(reply, { status: 404, code: 'not_found', title: tr.t('errors.not_found') });
       reply.type('text/html; charset=utf-8');
+      await request.loadUnreadNotifications();
       return renderPage(request.pageContext(reply), {
         title: tr.t('errors.not_found'),
         children: html`<h1>${tr.t('errors.not_found')}</h1><p><a href="/">${tr.t('errors.back_home')}</a></p>`,

@@ -76,12 +76,17 @@ export class FieldChecker {
     }
   }
 
-  /** A whole number between `min` and `max` (strings of digits accepted from forms). */
+  /**
+   * A whole number between `min` (default 0) and `max` (default `Number.MAX_SAFE_INTEGER`); strings
+   * of digits are accepted from forms. Fails with `validation.integer` for anything that is not a
+   * whole number, and with `validation.range` (naming `min` and `max`) for a whole number outside
+   * the range — also one too large to be held exactly (such as 99999999999999999999).
+   */
   integer(field: string, raw: unknown, o: { required?: boolean; min?: number; max?: number } = {}): number | null {
     if (raw === undefined || raw === null || raw === '') return o.required ? this.fail(field, 'validation.required') : null;
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(n)) return this.fail(field, 'validation.integer');
-    if (n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER))
+    if (!Number.isInteger(n)) return this.fail(field, 'validation.integer');
+    if (!Number.isSafeInteger(n) || n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER))
       return this.fail(field, 'validation.range', { min: o.min ?? 0, max: o.max ?? Number.MAX_SAFE_INTEGER });
     return n;
   }

@@ -55,3 +55,15 @@ export function feedLinks(ctx: PageContext, o: { calendar?: string | null; atom?
   ].filter(Boolean);
   return html`<p class="feeds">${t('feeds.links.subscribe')} ${links.map((l, i) => html`${i ? ' · ' : ''}${l}`)}</p>`;
 }
+
+/**
+ * The confirmation a redirect after a form POST asked for with `?done=<key>` on the page's own
+ * address (`ctx.url`): the message `notices[key]` as a polite status, or nothing for an unknown
+ * or missing key (the value comes from a link anyone can edit, never from the message catalog).
+ */
+export function doneNotice(ctx: PageContext, notices: Record<string, string>): VNode | null {
+  const q = ctx.url.indexOf('?');
+  const done = q < 0 ? null : new URLSearchParams(ctx.url.slice(q + 1)).get('done');
+  const id = done && Object.hasOwn(notices, done) ? notices[done] : undefined;
+  return id ? html`<p class="flash" role="status">${ctx.tr.t(id)}</p>` : null;
+}

@@ -20,6 +20,8 @@ interface FieldOptions {
   required?: boolean;
   /** Catalog id of a hint shown below the field. */
   hint?: string;
+  /** Values for the hint's message arguments (an example built from the record, say). */
+  hintValues?: Record<string, string | number>;
   autocomplete?: string;
   /** For a select: value → already-translated label. */
   options?: [string, string][];
@@ -61,7 +63,7 @@ export function field(ctx: PageContext, errors: ErrorMap, o: FieldOptions): VNod
   return html`<div class=${err ? 'field invalid' : 'field'}>
     <label for=${id}>${t(o.label)}${o.required ? html`<span aria-hidden="true"> *</span>` : null}</label>
     ${control}
-    ${o.hint ? html`<p class="hint" id=${`${id}-hint`}>${t(o.hint)}</p>` : null}
+    ${o.hint ? html`<p class="hint" id=${`${id}-hint`}>${t(o.hint, o.hintValues)}</p>` : null}
     ${err ? html`<p class="error" id=${`${id}-error`}>${t(err.messageId, err.values)}</p>` : null}
   </div>`;
 }

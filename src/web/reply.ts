@@ -4,16 +4,19 @@ import { renderPage } from './layout.ts';
 import type { PageContext } from './context.ts';
 
 /**
- * Renders a full page for a request and sends it as HTML with `status` (default 200).
- * `body` receives the page context (translator, viewer, CSRF token).
+ * Renders a full page for a request and sends it as HTML with `status` (default 200) — also a
+ * form re-rendered with HTTP 422 or a page answering a POST. `body` receives the page context
+ * (translator, viewer, CSRF token, the signed-in reader's unread count for the header, counted
+ * here: see `loadUnreadNotifications`).
  */
-export function sendPage(
+export async function sendPage(
   request: FastifyRequest,
   reply: FastifyReply,
   title: string | ((ctx: PageContext) => string),
   body: (ctx: PageContext) => ComponentChildren,
   status = 200,
-): FastifyReply {
+): Promise<FastifyReply> {
+  await request.loadUnreadNotifications();
   const ctx = request.pageContext(reply);
   const t = typeof title === 'function' ? title(ctx) : title;
   return reply.status(status).type('text/html; charset=utf-8').send(renderPage(ctx, { title: t, children: body(ctx) }));
@@ -40,4 +43,18 @@ export function safeLocalPath(next: unknown): string {
   } catch {
     return '/';
   }
+}
+
+/**
+ * A local path (see {@link safeLocalPath}) with `?done=<done>` set — replacing an earlier `done`,
+ * keeping the other query parameters — and `#<fragment>`, for the redirect after a form POST:
+ * the page returned to shows the confirmation `done` names (see `doneNotice`) and the browser
+ * scrolls to the fragment (a fragment in `Location` replaces the one of the form's action).
+ */
+export function withNotice(location: string, done: string, fragment?: string): string {
+  const base = 'http://solidaris.invalid';
+  const url = new URL(safeLocalPath(location), base);
+  url.searchParams.set('done', done);
+  url.hash = fragment ?? url.hash;
+  return `${url.pathname}${url.search}${url.hash}`;
 }

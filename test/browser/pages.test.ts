@@ -1,10 +1,12 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ENGINES } from '../helpers/db.ts';
 import { loginAs } from '../helpers/app.ts';
+import { newId } from '../../src/lib/ids.ts';
 import {
   browserCookie,
   browserSkipReason,
@@ -72,6 +74,7 @@ const PAGES: PageSpec[] = [
   { name: '404', path: () => '/no-such-page', status: 404 },
   { name: 'struggle-follower', path: (f) => `/struggles/${f.struggle}`, as: 'follower' },
   { name: 'struggles-cd-follower', path: () => '/struggles?country=CD', as: 'follower' },
+  { name: 'struggles-pe-follower', path: () => '/struggles?country=PE', as: 'follower' },
   { name: 'network-follower', path: (f) => (f.network ? `/networks/${f.network}` : null), as: 'follower' },
   { name: 'following', path: (f) => `/organizations/${f.follower.slug}/following`, as: 'follower' },
   { name: 'notifications', path: () => '/notifications', as: 'follower' },
@@ -156,7 +159,17 @@ for (const engine of ENGINES) {
       fixture = await seedPages(app.db.db);
       sessions.member = (await loginAs(app, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(app, { admin: true, name: 'Admin Person' })).cookie;
-      sessions.follower = (await loginAs(app, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] })).cookie;
+      const follower = await loginAs(app, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] });
+      sessions.follower = follower.cookie;
+      // Two personal feed links (one used, one revoked), so /account/feeds shows its list of links
+      // — long labels and times included — and the 320 px reflow check covers it.
+      await app.db.db
+        .insertInto('feed_tokens')
+        .values([
+          { id: newId(), user_id: follower.userId, token_hash: randomBytes(32).toString('hex'), label: 'Kalender auf dem Diensthandy (Android, Gewerkschaftsbüro)', created_at: '2026-03-01T08:15:00.000Z', last_used_at: '2026-03-04T06:00:00.000Z', revoked_at: null },
+          { id: newId(), user_id: follower.userId, token_hash: randomBytes(32).toString('hex'), label: 'Feed reader at home', created_at: '2026-02-01T18:30:00.000Z', last_used_at: null, revoked_at: '2026-02-20T12:00:00.000Z' },
+        ])
+        .execute();
       browser = (await launchBrowser())!;
     });
 
@@ -234,6 +247,13 @@ for (const engine of ENGINES) {
                 assert.equal(fills.links, fixture.strugglesByCountry.size, 'one link per country with struggles');
                 assert.notEqual(fills.none, 'rgb(0, 0, 0)', 'the map has its colours (the .world-map rules in src/web/static/style.css), not the default black fill');
                 assert.notEqual(fills.none, fills.most, 'countries without struggles look different from the most affected ones');
+              });
+            }
+
+            if (spec.name === 'account-feeds') {
+              await t.test('the links are listed (so the reflow check below covers the list)', async () => {
+                assert.equal(await page.locator('main ul.feed-links > li').count(), 2, 'the two feed links of the setup');
+                assert.equal(await page.locator('main ul.feed-links button[type=submit]').count(), 1, 'a revoke button for the active link only');
               });
             }
 
@@ -340,6 +360,29 @@ for (const engine of ENGINES) {
               'href=${`/sign-in?next=${encodeURIComponent(ctx.url)}`} (ctx.url, as the language switch already uses, instead of ctx.path)',
           );
         });
+      });
+
+      test('a refused local action comes back scrolled to its form, the error summary in view', async (t) => {
+        const context = await newContext({ javaScript: false, as: 'follower' });
+        t.after(() => context.close());
+        const page = await context.newPage();
+        const { errors, allowStatus } = collectPageErrors(page);
+        const url = `${app.baseUrl}/action-days/${fixture.actionDay}`;
+        allowStatus.add(`${url}/local-actions#register`);
+        allowStatus.add(`${url}/local-actions`);
+        await page.goto(url);
+        const register = page.locator('section#register form');
+        assert.equal(await register.count(), 1, 'the registration form, in its section');
+        await clickAndLoad(page, () => register.locator('button[type=submit]').click());
+        assert.equal(await documentStatus(page), 422);
+        assert.equal(new URL(page.url()).hash, '#register', 'the answer keeps the form action’s fragment');
+        const summary = page.locator('section#register .error-summary');
+        assert.equal(await summary.count(), 1, 'the error summary is in the section');
+        const box = (await summary.boundingBox())!;
+        const scrolled = (await page.evaluate('window.scrollY')) as number;
+        assert.ok(scrolled > 0, 'the page is scrolled down to the form');
+        assert.ok(box.y >= 0 && box.y < 800, `the error summary is in the viewport (top at ${box.y}px)`);
+        assert.deepEqual(errors, []);
       });
 
       test('filtering the struggles list', async (t) => {

@@ -89,7 +89,10 @@ for (const engine of ENGINES) {
       const { organization: _, ...fields } = rallyForm(org.slug);
       const res = await postPage(`${base}/edit`, `${base}/edit`, { ...fields, startLocal: '2026-05-01T11:00' }, member.cookie);
       assert.equal(res.statusCode, 303, res.body);
-      assert.equal(res.headers.location, `/action-days/${day.slug}#local-action-${rally.id}`);
+      assert.equal(res.headers.location, `/action-days/${day.slug}?done=changed#local-action-${rally.id}`);
+      const returned = (await get(res.headers.location as string, member.cookie)).body;
+      assert.match(returned, /<p class="flash" role="status">The changes to the local action are saved\.<\/p>/, 'a polite confirmation on the page returned to');
+      assert.doesNotMatch((await get(`/action-days/${day.slug}?done=constructor`, member.cookie)).body, /class="flash"/, 'an unknown notice shows nothing');
       const after = (await row(rally.id))!;
       assert.deepEqual(
         [after.start_local, after.end_local, after.time_zone, after.starts_at, after.ends_at, after.start_date, after.end_date, after.organization_id],
@@ -237,7 +240,8 @@ for (const engine of ENGINES) {
 
       const res = await postPage(`${base}/remove`, `${base}/remove`, {}, coordinator.cookie);
       assert.equal(res.statusCode, 303);
-      assert.equal(res.headers.location, `/action-days/${day.slug}#local-actions`);
+      assert.equal(res.headers.location, `/action-days/${day.slug}?done=withdrawn#local-actions`);
+      assert.match((await get(res.headers.location as string, coordinator.cookie)).body, /<p class="flash" role="status">The local action was withdrawn\.<\/p>/);
       assert.equal(await row(action.id), undefined);
       for (const cookie of [undefined, coordinator.cookie, member.cookie]) {
         const after = (await get(`/action-days/${day.slug}`, cookie)).body;

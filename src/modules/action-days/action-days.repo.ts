@@ -109,21 +109,38 @@ export interface ActionDayDetail extends ActionDayRow {
   /** How many visible local actions match (all pages; the country filter applied). */
   localActionTotal: number;
   /** Visible local actions per country (ISO 3166-1 alpha-2), most first; counted in SQL. */
-  byCountry: { country: string; count: number; participants: number }[];
+  byCountry: CountryParticipation[];
 }
 
-/** Visible local actions of an action day, counted per country (in SQL, with the same filter). */
-export async function countLocalActionsByCountry(db: Db, viewer: Viewer | null, actionDayId: string): Promise<{ country: string; count: number; participants: number }[]> {
+/** One row of an action day's participation table. */
+export interface CountryParticipation {
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  /** Visible local actions in the country. */
+  count: number;
+  /**
+   * Sum of the expected participants the visible local actions state; an action without a number
+   * adds nothing (it is unknown, not zero). Null when none of them states a number.
+   */
+  participants: number | null;
+}
+
+/**
+ * Visible local actions of an action day, counted per country (in SQL, with the same filter).
+ * Expected participants are summed over the actions that state a number (SQL `SUM` skips nulls;
+ * it is null when all are null).
+ */
+export async function countLocalActionsByCountry(db: Db, viewer: Viewer | null, actionDayId: string): Promise<CountryParticipation[]> {
   const rows = await db
     .selectFrom('local_actions')
     .where('local_actions.action_day_id', '=', actionDayId)
     .where(visibleWhere(viewer, 'local_actions'))
-    .select((eb) => ['local_actions.country', eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('local_actions.expected_participants'), eb.lit(0)).as('participants')])
+    .select((eb) => ['local_actions.country', eb.fn.countAll<number>().as('count'), eb.fn.sum<number | null>('local_actions.expected_participants').as('participants')])
     .groupBy('local_actions.country')
     .orderBy('count', 'desc')
     .orderBy('local_actions.country')
     .execute();
-  return rows.map((r) => ({ country: r.country, count: Number(r.count), participants: Number(r.participants) }));
+  return rows.map((r) => ({ country: r.country, count: Number(r.count), participants: r.participants === null ? null : Number(r.participants) }));
 }
 
 /** Which local actions of an action day to load: a page of them, optionally of one country. */

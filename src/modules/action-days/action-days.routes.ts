@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { Forbidden, NotFound, ValidationFailed, formFieldErrors, type FieldError } from '../../http/errors.ts';
 import { errorMap } from '../../web/forms.ts';
-import { sendPage, redirectAfterPost } from '../../web/reply.ts';
+import { sendPage, redirectAfterPost, withNotice } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
 import { apiWrite, requireSignIn } from '../../http/api.ts';
 import { isDateOnly, todayIn } from '../../lib/time.ts';
@@ -265,7 +265,7 @@ export const actionDaysRoutes = fp(
       const viewer = request.requireViewer();
       try {
         const { id } = await addLocalAction(app.db, viewer, request.params.slug, request.body ?? {});
-        return redirectAfterPost(reply, `/action-days/${encodeURIComponent(request.params.slug)}#local-action-${id}`);
+        return redirectAfterPost(reply, withNotice(`/action-days/${encodeURIComponent(request.params.slug)}`, 'registered', `local-action-${id}`));
       } catch (err) {
         const errors = formFieldErrors(err);
         if (!errors) throw err;
@@ -288,7 +288,7 @@ export const actionDaysRoutes = fp(
         const viewer = request.requireViewer();
         try {
           const { id } = await updateLocalAction(app.db, viewer, request.params.slug, request.params.id, request.body ?? {});
-          return redirectAfterPost(reply, `/action-days/${encodeURIComponent(request.params.slug)}#local-action-${id}`);
+          return redirectAfterPost(reply, withNotice(`/action-days/${encodeURIComponent(request.params.slug)}`, 'changed', `local-action-${id}`));
         } catch (err) {
           const errors = formFieldErrors(err);
           if (!errors) throw err;
@@ -306,7 +306,7 @@ export const actionDaysRoutes = fp(
 
     app.post<{ Params: { slug: string; id: string } }>('/action-days/:slug/local-actions/:id/remove', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
       await removeLocalAction(app.db, request.requireViewer(), request.params.slug, request.params.id);
-      return redirectAfterPost(reply, `/action-days/${encodeURIComponent(request.params.slug)}#local-actions`);
+      return redirectAfterPost(reply, withNotice(`/action-days/${encodeURIComponent(request.params.slug)}`, 'withdrawn', 'local-actions'));
     });
 
     // ---- API

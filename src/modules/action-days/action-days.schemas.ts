@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { nullableInteger } from '../../http/api.ts';
 import { LOCAL_ACTION_KINDS } from '../../db/schema.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
 
@@ -43,7 +44,7 @@ export const LocalActionBody = Type.Object(
     startLocal: Type.Optional(local('start')),
     endLocal: Type.Optional(local('end')),
     timeZone: Type.Optional(str({ maxLength: 64, description: "IANA time zone of the local times; default the account's zone" })),
-    expectedParticipants: Type.Optional(nullable(Type.Integer({ minimum: 0 }))),
+    expectedParticipants: Type.Optional(nullableInteger({ minimum: 0, description: 'null or left out: not known' })),
     contact: Type.Optional(nullable(str({ maxLength: 300 }))),
     visibility: Type.Optional(oneOf(VISIBILITIES)),
   },
@@ -120,7 +121,13 @@ export const ActionDayOut = Type.Object({
   network: nullable(str()),
   struggle: nullable(str()),
   localActions: Type.Array(LocalActionOut),
-  participation: Type.Array(Type.Object({ country: str(), localActions: Type.Integer(), expectedParticipants: Type.Integer() })),
+  participation: Type.Array(
+    Type.Object({
+      country: str(),
+      localActions: Type.Integer(),
+      expectedParticipants: nullable(Type.Integer({ description: 'sum over the local actions that state a number; null when none does' })),
+    }),
+  ),
   createdAt: str(),
   updatedAt: str(),
 });

@@ -161,9 +161,10 @@ for (const engine of ENGINES) {
           assert.deepEqual([a.startLocal, a.endLocal, a.timeZone, a.startsAt, a.endsAt, a.allDay], [e.start_local, e.end_local, e.timezone, ...B01_INSTANTS[e.id]!, false]);
         }
         assert.deepEqual(out.participation, [
-          { country: 'BR', localActions: 1, expectedParticipants: 0 },
-          { country: 'DE', localActions: 1, expectedParticipants: 0 },
-          { country: 'IR', localActions: 1, expectedParticipants: 0 },
+          // No number given: unknown (null), not zero.
+          { country: 'BR', localActions: 1, expectedParticipants: null },
+          { country: 'DE', localActions: 1, expectedParticipants: null },
+          { country: 'IR', localActions: 1, expectedParticipants: null },
         ]);
         const audit = await db().selectFrom('audit_events').select('action').where('organization_id', '=', org.id).where('subject_type', 'in', ['action_day', 'local_action']).orderBy('at').orderBy('id').execute();
         assert.deepEqual(audit.map((a) => a.action), ['action_day.created', 'local_action.added', 'local_action.added', 'local_action.added']);
@@ -194,6 +195,11 @@ for (const engine of ENGINES) {
         assert.equal(page.statusCode, 422);
         assert.match(page.body, /id="f-startLocal" name="startLocal"[^>]*aria-invalid="true"/);
         assert.match(page.body, /This time does not exist in Europe\/Berlin/);
+        // The form posts to its own section, so the browser shows the re-rendered form (and its
+        // error summary, first in the section) instead of the top of the page.
+        const section = /<section lang="en" id="register">([\s\S]*?)<\/section>/.exec(page.body)?.[1] ?? '';
+        assert.ok(section.includes(`<form method="post" action="/action-days/${march.slug}/local-actions#register"`), 'the action ends with the section id');
+        assert.match(section, /^<form[^>]*><h2>Register a local action<\/h2><input type="hidden" name="_csrf"[^>]*\/><div class="error-summary" role="alert">/, 'the error summary tops the section');
         const api = await sendJson('POST', `/api/v1/action-days/${march.slug}/local-actions`, input, member.cookie);
         assert.equal(api.statusCode, 400);
         assert.deepEqual(problem(api).errors?.map((e) => [e.field, e.code]), [['startLocal', 'action_days.validation.nonexistent_time']]);
@@ -222,6 +228,28 @@ for (const engine of ENGINES) {
           { title: 'sunday', starts_at: '2026-03-29T08:00:00.000Z', ends_at: '2026-03-29T10:00:00.000Z', start_date: '2026-03-29', end_date: '2026-03-29' },
           { title: 'sydney', starts_at: '2026-04-04T15:30:00.000Z', ends_at: '2026-04-04T18:00:00.000Z', start_date: '2026-04-05', end_date: '2026-04-05' },
         ]);
+      });
+    });
+
+    describe('registering from the page', () => {
+      test('the time hints show an example on the day’s own first date; success returns to the new action with a polite notice', async () => {
+        const { org, member, viewer } = await setup();
+        const day = await makeActionDay(db(), viewer, org.slug, { title: 'Dock day 2027', startDate: '2027-06-12', endDate: '2027-06-13' });
+        const page = (await get(`/action-days/${day.slug}`, member.cookie)).body;
+        assert.match(page, /id="f-startLocal-hint">Date and time on the clocks where the action takes place, e\.g\. 2027-06-12T10:00\.<\/p>/);
+        assert.match(page, /id="f-endLocal-hint">Date and time on the clocks where the action takes place, e\.g\. 2027-06-12T12:00\.<\/p>/);
+        assert.doesNotMatch(page, /2026-05-01T10:00/);
+        const german = (await get(`/action-days/${day.slug}`, `${member.cookie}; locale=de`)).body;
+        assert.match(german, /z\. B\. 2027-06-12T10:00\./);
+        // The example's format is the one accepted.
+        const input = { organization: org.slug, title: 'Picket', kind: 'rally', city: 'Hamburg', country: 'DE', startLocal: '2027-06-12T10:00', endLocal: '2027-06-12T12:00', timeZone: 'Europe/Berlin' };
+        const res = await postPage(`/action-days/${day.slug}`, `/action-days/${day.slug}/local-actions`, input, member.cookie);
+        assert.equal(res.statusCode, 303, res.body);
+        const id = (await db().selectFrom('local_actions').select('id').executeTakeFirstOrThrow()).id;
+        assert.equal(res.headers.location, `/action-days/${day.slug}?done=registered#local-action-${id}`);
+        const returned = (await get(res.headers.location as string, member.cookie)).body;
+        assert.match(returned, /<h2>Local actions<\/h2><p class="flash" role="status">Your local action is registered\.<\/p>/);
+        assert.doesNotMatch((await get(`/action-days/${day.slug}`, member.cookie)).body, /class="flash"/, 'no notice without ?done=');
       });
     });
 
@@ -326,7 +354,7 @@ for (const engine of ENGINES) {
           assert.match(page, /Germany: 1 local action/);
           const api = (await get(`/api/v1/action-days/${day.slug}`, cookie)).json();
           assert.deepEqual(api.localActions.map((a: { title: string }) => a.title), ['Public rally']);
-          assert.deepEqual(api.participation, [{ country: 'DE', localActions: 1, expectedParticipants: 0 }]);
+          assert.deepEqual(api.participation, [{ country: 'DE', localActions: 1, expectedParticipants: null }]);
           const list = (await get('/api/v1/action-days', cookie)).json();
           assert.equal(list.items[0].localActionCount, 1);
           assert.match((await get('/action-days', cookie)).body, /· 1 local action ·/);
@@ -335,7 +363,7 @@ for (const engine of ENGINES) {
         assert.match(page, /Secret assembly/);
         assert.match(page, /Chile: 1 local action/);
         const api = (await get(`/api/v1/action-days/${day.slug}`, member.cookie)).json();
-        assert.deepEqual(api.participation, [{ country: 'CL', localActions: 1, expectedParticipants: 40 }, { country: 'DE', localActions: 1, expectedParticipants: 0 }]);
+        assert.deepEqual(api.participation, [{ country: 'CL', localActions: 1, expectedParticipants: 40 }, { country: 'DE', localActions: 1, expectedParticipants: null }]);
         assert.equal((await get('/api/v1/action-days', member.cookie)).json().items[0].localActionCount, 2);
       });
 

@@ -3,7 +3,7 @@ import type { PageContext } from '../../web/context.ts';
 import type { Translator } from '../../i18n/i18n.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted, feedLinks } from '../../web/components.ts';
+import { countryOptions, vocabularyOptions, nextPageLink, dlRow, dotted, doneNotice, feedLinks } from '../../web/components.ts';
 import { worldMapSvg } from '../../web/world-map.ts';
 import { countryCodes } from '../../lib/countries.ts';
 import { TIME_ZONES } from '../../lib/time.ts';
@@ -107,6 +107,16 @@ export function localActionItem(ctx: PageContext, a: LocalActionView, controls: 
   </li>`;
 }
 
+/**
+ * Confirmations after registering, changing or withdrawing a local action, shown at the top of
+ * the local actions (`?done=…` on the redirect, see `withNotice`).
+ */
+export const LOCAL_ACTION_NOTICES: Record<string, string> = {
+  registered: 'action_days.local.done.registered',
+  changed: 'action_days.local.done.changed',
+  withdrawn: 'action_days.local.done.withdrawn',
+};
+
 /** The map's messages, spoken about local actions instead of struggles. */
 function mapTranslator(tr: Translator): Translator {
   return { ...tr, t: (id, values) => tr.t(id.startsWith('map.') ? `action_days.${id}` : id, values) };
@@ -138,16 +148,20 @@ export interface LocalActionFormState {
   organizations: { slug: string; name: string }[];
 }
 
+/**
+ * The registration form. It posts to `…/local-actions#register`: a refused submission (HTTP 422)
+ * comes back scrolled to its section (`id="register"`), the error summary at its top.
+ */
 function localActionForm(ctx: PageContext, d: ActionDayDetail, f: LocalActionFormState) {
   const { t } = ctx.tr;
   const v = f.values;
   const e = f.errors;
-  return html`<form method="post" action=${`/action-days/${d.slug}/local-actions`} class="narrow" id="register" novalidate>
+  return html`<form method="post" action=${`/action-days/${d.slug}/local-actions#register`} class="narrow" novalidate>
     <h2>${t('action_days.detail.register')}</h2>
     ${csrfField(ctx)}
     ${errorSummary(ctx, e, LOCAL_ACTION_LABELS)}
     ${field(ctx, e, { name: 'organization', label: 'action_days.fields.participating_organization', value: v.organization, required: true, options: f.organizations.map((o) => [o.slug, o.name]), empty: 'forms.choose' })}
-    ${localActionFields(ctx, v, e)}
+    ${localActionFields(ctx, v, e, { firstDate: d.start_date })}
     <button type="submit">${t('action_days.detail.register_submit')}</button>
   </form>`;
 }
@@ -155,9 +169,10 @@ function localActionForm(ctx: PageContext, d: ActionDayDetail, f: LocalActionFor
 /**
  * The fields of a local action after its organization — what, where, when (all-day dates, or
  * wall-clock times with their IANA zone, default the reader's account zone), how many, contact,
- * who may see it — for the registration form and the change form alike.
+ * who may see it — for the registration form and the change form alike. The time hints' example
+ * is on the action day's first date (`day.firstDate`, `YYYY-MM-DD`), in the accepted format.
  */
-export function localActionFields(ctx: PageContext, v: FormValues, e: ErrorMap) {
+export function localActionFields(ctx: PageContext, v: FormValues, e: ErrorMap, day: { firstDate: string }) {
   const { t } = ctx.tr;
   const zones = TIME_ZONES.map((z): [string, string] => [z, z]);
   const allDay = ['1', 'on', 'true'].includes(v.allDay ?? '');
@@ -173,8 +188,8 @@ export function localActionFields(ctx: PageContext, v: FormValues, e: ErrorMap) 
         <label><input type="checkbox" name="allDay" value="1" checked=${allDay} /> ${t('action_days.fields.all_day')}</label>
         <p class="hint">${t('action_days.fields.all_day_hint')}</p>
       </div>
-      ${field(ctx, e, { name: 'startLocal', label: 'action_days.fields.start_local', value: v.startLocal, hint: 'action_days.fields.local_time_hint' })}
-      ${field(ctx, e, { name: 'endLocal', label: 'action_days.fields.end_local', value: v.endLocal, hint: 'action_days.fields.local_time_hint' })}
+      ${field(ctx, e, { name: 'startLocal', label: 'action_days.fields.start_local', value: v.startLocal, hint: 'action_days.fields.local_time_hint', hintValues: { example: `${day.firstDate}T10:00` } })}
+      ${field(ctx, e, { name: 'endLocal', label: 'action_days.fields.end_local', value: v.endLocal, hint: 'action_days.fields.local_time_hint', hintValues: { example: `${day.firstDate}T12:00` } })}
       ${field(ctx, e, { name: 'timeZone', label: 'action_days.fields.time_zone', value: v.timeZone ?? ctx.viewer?.timeZone ?? 'UTC', options: zones, hint: 'action_days.fields.time_zone_hint' })}
       ${field(ctx, e, { name: 'startDate', label: 'action_days.fields.local_start_date', type: 'date', value: v.startDate })}
       ${field(ctx, e, { name: 'endDate', label: 'action_days.fields.local_end_date', type: 'date', value: v.endDate })}
@@ -219,6 +234,7 @@ export function actionDayDetailView(
     <section><h2 lang=${ctx.tr.locale}>${t('action_days.fields.call_text')}</h2><div class="prose" dir="auto">${d.call_text}</div></section>
     <section lang=${ctx.tr.locale} id="local-actions">
       <h2>${t('action_days.detail.local_actions')}</h2>
+      ${doneNotice(ctx, LOCAL_ACTION_NOTICES)}
       ${localActionsPaging(ctx, d, o.page ?? {})}
       ${d.localActions.length ? html`<ul class="local-actions">${d.localActions.map((a) => localActionItem(ctx, a, o.canChange?.(a) ? { daySlug: d.slug } : null))}</ul>` : html`<p>${t('action_days.detail.none')}</p>`}
       ${localActionsPager(ctx, d, o.page ?? {})}
@@ -229,13 +245,13 @@ export function actionDayDetailView(
           <table>
             <thead><tr><th scope="col">${t('action_days.fields.country')}</th><th scope="col">${t('action_days.detail.local_actions')}</th><th scope="col">${t('action_days.fields.expected_participants')}</th></tr></thead>
             <tbody>${d.byCountry.map(
-              (r) => html`<tr data-country=${r.country}><th scope="row"><a href=${`/action-days/${d.slug}?country=${r.country}#local-actions`}>${ctx.tr.country(r.country)}</a></th><td>${ctx.tr.number(r.count)}</td><td>${ctx.tr.number(r.participants)}</td></tr>`,
+              (r) => html`<tr data-country=${r.country}><th scope="row"><a href=${`/action-days/${d.slug}?country=${r.country}#local-actions`}>${ctx.tr.country(r.country)}</a></th><td>${ctx.tr.number(r.count)}</td><td>${r.participants === null ? t('action_days.detail.participants_unknown') : ctx.tr.number(r.participants)}</td></tr>`,
             )}</tbody>
           </table>
           ${worldMapSvg(counts, mapTranslator(ctx.tr), { id: 'action-day-map' })}
         </section>`
       : null}
-    ${o.register ? html`<section lang=${ctx.tr.locale}>${localActionForm(ctx, d, o.register)}</section>` : null}
+    ${o.register ? html`<section lang=${ctx.tr.locale} id="register">${localActionForm(ctx, d, o.register)}</section>` : null}
   </article>`;
 }
 

@@ -56,9 +56,11 @@ export function localActionEditView(ctx: PageContext, o: { day: ActionDayRow; ac
     ${errorSummary(ctx, o.errors, LOCAL_ACTION_LABELS)}
     <form method="post" action=${`${path}/edit`} class="narrow" novalidate>
       ${csrfField(ctx)}
-      <dl>${dlRow(t('action_days.fields.participating_organization'), o.action.organization ? html`<${U}>${o.action.organization.name}<//>` : null)}</dl>
-      <p class="hint">${t('action_days.local.organization_fixed')}</p>
-      ${localActionFields(ctx, o.values, o.errors)}
+      <div class="field fixed">
+        <dl>${dlRow(t('action_days.fields.participating_organization'), o.action.organization ? html`<${U}>${o.action.organization.name}<//>` : null)}</dl>
+        <p class="hint">${t('action_days.local.organization_fixed')}</p>
+      </div>
+      ${localActionFields(ctx, o.values, o.errors, { firstDate: o.day.start_date })}
       <button type="submit">${t('action_days.local.save')}</button>
     </form>
     <p><a href=${`${path}/remove`}>${t('action_days.local.withdraw_long')}</a></p>`;

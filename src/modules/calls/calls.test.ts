@@ -346,6 +346,29 @@ for (const engine of ENGINES) {
         assert.ok(spec.paths['/api/v1/calls/{slug}/responses'].post);
         assert.ok(spec.paths['/api/v1/calls/{slug}'].put);
       });
+
+      test('a response with an unknown kind names the field once (not once per allowed kind); several bad fields once each', async () => {
+        const w = await world();
+        const member = await loginAs(t, { roles: [[w.miners.id, 'member']] });
+        const created = await sendJson('POST', '/api/v1/calls', callBody(w), member.cookie);
+        assert.equal(created.statusCode, 201, created.body);
+        const url = `/api/v1/calls/${created.json().slug}/responses`;
+        const good = { organization: w.miners.slug, kind: 'message', date: '2026-04-02' };
+        const cases: [Record<string, unknown>, [string, string][]][] = [
+          [{ kind: 'carrier_pigeon' }, [['kind', 'invalid']]],
+          [{ kind: 7 }, [['kind', 'invalid']]],
+          [{ kind: 'carrier_pigeon', visibility: 'everyone', date: 'soon', extra: 1 }, [['extra', 'unknown_field'], ['kind', 'invalid'], ['date', 'invalid'], ['visibility', 'invalid']]],
+          [{ kind: undefined }, [['kind', 'required']]],
+        ];
+        for (const [extra, expected] of cases) {
+          const res = await sendJson('POST', url, { ...good, ...extra }, member.cookie);
+          assert.equal(res.statusCode, 400, JSON.stringify(extra));
+          const p = problem(res);
+          assert.equal(p.code, 'invalid_request');
+          assert.deepEqual(p.errors?.map((e) => [e.field, e.code]).sort(), expected.sort(), JSON.stringify(extra));
+        }
+        assert.equal(await count('solidarity_responses'), 0);
+      });
     });
 
     describe('audit', () => {
@@ -433,6 +456,8 @@ for (const engine of ENGINES) {
         const bad = await postForm(t, `/calls/${call.slug}`, `/calls/${call.slug}/responses`, values, member.cookie);
         assert.equal(bad.statusCode, 422);
         assert.match(bad.body, /id="f-link" name="link"[^>]*aria-invalid="true"/);
+        // The form posts to its own id: the browser shows the re-rendered form, summary first, not the page top.
+        assert.match(bad.body, new RegExp(`<form method="post" action="/calls/${call.slug}/responses#respond" class="narrow" id="respond" novalidate><h3>[^<]*</h3><input type="hidden" name="_csrf"[^>]*/><div class="error-summary" role="alert">`));
         assert.equal(await count('solidarity_responses'), 0);
         const ok = await postForm(t, `/calls/${call.slug}`, `/calls/${call.slug}/responses`, { ...values, link: 'https://example.org/x' }, member.cookie);
         assert.equal(ok.statusCode, 303);

@@ -104,7 +104,11 @@ function responseItem(ctx: PageContext, r: CallDetail['responses'][number]) {
   </li>`;
 }
 
-/** A call's page: struggle, issuers, asks, deadline, languages, visible responses and the response form. */
+/**
+ * A call's page: struggle, issuers, asks, deadline, languages, visible responses and the response
+ * form (`id="respond"`; it posts to `…/responses#respond`, so a refused submission, HTTP 422, comes
+ * back scrolled to the form with its error summary at the top).
+ */
 export function callDetailView(ctx: PageContext, c: CallDetail, o: { canEdit: boolean; respond?: RespondForm; follow?: FollowControl | null }) {
   const { t } = ctx.tr;
   const r = o.respond;
@@ -134,7 +138,7 @@ export function callDetailView(ctx: PageContext, c: CallDetail, o: { canEdit: bo
       <p role="status">${answeredByText(ctx, c.answeredBy)}</p>
       ${c.responses.length ? html`<ol class="timeline">${c.responses.map((x) => responseItem(ctx, x))}</ol>` : null}
       ${r
-        ? html`<form method="post" action=${`/calls/${c.slug}/responses`} class="narrow" id="respond" novalidate>
+        ? html`<form method="post" action=${`/calls/${c.slug}/responses#respond`} class="narrow" id="respond" novalidate>
             <h3>${t('calls.response.title')}</h3>
             ${csrfField(ctx)}
             ${errorSummary(ctx, r.errors, RESPONSE_LABELS)}

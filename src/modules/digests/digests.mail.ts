@@ -5,6 +5,7 @@ import { translator, type Translator } from '../../i18n/i18n.ts';
 import type { MailMessage } from '../../mail/mailer.ts';
 import { bdi, htmlDocument, mailLocale } from '../../mail/messages.ts';
 import type { Notification } from '../follows/notifications.repo.ts';
+import { actionDayDates } from '../follows/notifications.messages.ts';
 
 /** Everything a digest mail says. */
 export interface DigestMailInput {
@@ -70,9 +71,12 @@ function sentence(tr: Translator, n: Notification, timeZone: string): { id: stri
     case 'response_recorded':
       values.response = (RESPONSE_KINDS as readonly string[]).includes(detail) ? tr.t(`calls.kinds.${detail}`) : detail;
       break;
-    case 'action_day_called':
-      values.date = /^\d{4}-\d{2}-\d{2}$/.test(detail) ? tr.date(detail) : detail;
+    case 'action_day_called': {
+      // "beginning {date}": the first date, also of an action day over several days.
+      const dates = actionDayDates(detail);
+      values.date = dates ? tr.date(dates.start) : detail;
       break;
+    }
     case 'local_action_registered':
       values.city = detail;
       values.country = n.country ? tr.country(n.country) : '';

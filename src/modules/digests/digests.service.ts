@@ -77,10 +77,18 @@ export async function digestFrequencyOf(db: Db, userId: string): Promise<DigestF
   return row?.digest_frequency ?? 'off';
 }
 
-/** What one pass did: digests sent, windows found empty (no mail, mark advanced), sending failures (mark restored). */
+/** What one pass did (mark advanced for all but `failed`). */
 export interface DigestRunSummary {
+  /** Digests the SMTP server accepted. */
   sent: number;
+  /**
+   * Digests only written to the log because no SMTP server is configured (the mailer answered
+   * `delivered: false`); nobody received them.
+   */
+  logged: number;
+  /** Windows with nothing new: no mail. */
   empty: number;
+  /** Sending failed; the mark was put back for the next pass. */
   failed: number;
 }
 
@@ -117,12 +125,12 @@ interface DigestAccount {
  * When sending throws, the mark is put back (only if it still holds the claimed boundary) and the
  * pass goes on with the next account. At most one window per account and pass: someone back after
  * ten days gets one digest covering everything since the mark.
- * @returns how many digests were sent, found empty, or failed.
+ * @returns how many digests were sent, only logged (no SMTP server configured), found empty, or failed.
  */
 export async function sendDueDigests(db: Db, mailer: Mailer, o: SendDigestsOptions): Promise<DigestRunSummary> {
   const now = asDate(o.now ?? new Date());
   const batchSize = o.batchSize ?? 500;
-  const summary: DigestRunSummary = { sent: 0, empty: 0, failed: 0 };
+  const summary: DigestRunSummary = { sent: 0, logged: 0, empty: 0, failed: 0 };
   let lastId = '';
   for (;;) {
     const accounts = (await db
@@ -181,7 +189,7 @@ async function digestForAccount(
     const after = mark ?? previousDigestBoundary(frequency, timeZone, boundary);
     const items = viewer ? await listNotifications(db, viewer, { after, until: boundary, limit: DIGEST_MAX_ITEMS + 1 }) : [];
     if (!items.length) return 'empty';
-    await mailer.send(
+    const { delivered } = await mailer.send(
       digestMail({
         to: account.email,
         displayName: account.display_name,
@@ -195,7 +203,7 @@ async function digestForAccount(
         baseUrl: o.baseUrl,
       }),
     );
-    return 'sent';
+    return delivered ? 'sent' : 'logged';
   } catch (err) {
     o.log?.warn({ err, userId: account.id, boundary }, 'digest not sent; the window is handed back for the next pass');
     try {
@@ -238,7 +246,7 @@ export function startDigestScheduler(o: {
     running = (async () => {
       try {
         const s = await sendDueDigests(o.db, o.mailer, { baseUrl: o.baseUrl, log: o.log });
-        if (s.sent || s.failed) o.log.info({ digests: s }, 'digest pass');
+        if (s.sent || s.logged || s.failed) o.log.info({ digests: s }, 'digest pass');
       } catch (err) {
         o.log.error({ err }, 'digest pass failed');
       }

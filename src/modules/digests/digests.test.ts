@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -237,7 +237,7 @@ for (const engine of ENGINES) {
       const en = await person({ orgId: s.follower.id, locale: 'en', timeZone: 'Asia/Kolkata' });
       const now = later();
       const summary = await sendDueDigests(db(), mailer, { now, baseUrl: BASE });
-      assert.deepEqual(summary, { sent: 2, empty: 0, failed: 0 });
+      assert.deepEqual(summary, { sent: 2, logged: 0, empty: 0, failed: 0 });
 
       const update = await db().selectFrom('struggle_updates').select('created_at').executeTakeFirstOrThrow();
       const [deMail] = mailsTo(de.email);
@@ -263,7 +263,7 @@ for (const engine of ENGINES) {
       assert.equal(await markOf(de.id), latestDigestBoundary('daily', 'Europe/Berlin', now));
       assert.equal(await markOf(en.id), latestDigestBoundary('daily', 'Asia/Kolkata', now));
       // The window is handled: a second pass sends nothing.
-      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, empty: 0, failed: 0 });
+      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, logged: 0, empty: 0, failed: 0 });
       assert.equal(mailsTo(de.email).length, 1);
     });
 
@@ -275,7 +275,7 @@ for (const engine of ENGINES) {
       const erased = await person({ orgId: s.follower.id });
       await db().updateTable('users').set({ erased_at: PAST }).where('id', '=', erased.id).execute();
       const now = later();
-      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, empty: 1, failed: 0 });
+      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, logged: 0, empty: 1, failed: 0 });
       assert.equal(await markOf(idle.id), latestDigestBoundary('daily', 'UTC', now));
       assert.equal(await markOf(off.id), PAST);
       assert.equal(await markOf(erased.id), PAST);
@@ -300,11 +300,24 @@ for (const engine of ENGINES) {
       const p = await person({ orgId: s.follower.id });
       const idle = await person({});
       const now = later();
-      assert.deepEqual(await sendDueDigests(db(), broken, { now, baseUrl: BASE }), { sent: 0, empty: 1, failed: 1 });
+      assert.deepEqual(await sendDueDigests(db(), broken, { now, baseUrl: BASE }), { sent: 0, logged: 0, empty: 1, failed: 1 });
       assert.equal(await markOf(p.id), PAST);
       assert.equal(await markOf(idle.id), latestDigestBoundary('daily', 'UTC', now), 'the other account went on');
-      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 1, empty: 0, failed: 0 });
+      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 1, logged: 0, empty: 0, failed: 0 });
       assert.equal(mailsTo(p.email)[0]!.subject, 'Solidaris digest: 2 new items');
+    });
+
+    test('without SMTP_URL a due digest is counted as logged, not as sent; the mark advances', async () => {
+      const s = await scene();
+      const p = await person({ orgId: s.follower.id });
+      const logged: unknown[] = [];
+      const log = { info: (o: unknown) => void logged.push(o), warn() {}, error() {} } as unknown as typeof t.app.log;
+      const logOnly = createMailer({ smtpUrl: null, from: 'x@solidaris.example', log });
+      const now = later();
+      assert.deepEqual(await sendDueDigests(db(), logOnly, { now, baseUrl: BASE }), { sent: 0, logged: 1, empty: 0, failed: 0 });
+      assert.equal(logged.length, 1, 'the digest went to the log');
+      assert.equal(mailsTo(p.email).length, 0, 'nobody received it');
+      assert.equal(await markOf(p.id), latestDigestBoundary('daily', 'UTC', now));
     });
 
     test('back after a long absence: one digest for everything since the mark, at most 100 items and a link to the rest', async () => {
@@ -313,7 +326,7 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 100; i += 1) await addStruggleUpdate(db(), null, 'kolwezi', { date: '2026-03-03', body: `Update ${i}` }, { trusted: true });
       const p = await person({ orgId: s.follower.id, mark: '2021-01-01T00:00:00.000Z' });
       const now = later();
-      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 1, empty: 0, failed: 0 });
+      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 1, logged: 0, empty: 0, failed: 0 });
       const [m] = mailsTo(p.email);
       assert.equal(m!.subject, 'Solidaris digest: more than 100 new items');
       const text = strip(m!.text ?? '');
@@ -328,7 +341,7 @@ for (const engine of ENGINES) {
       const p = await person({ orgId: s.follower.id, mark: null });
       // The scene's records are now; a pass at a boundary two windows later finds them outside its window.
       const now = new Date(Date.now() + 3 * 86_400_000);
-      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, empty: 1, failed: 0 });
+      assert.deepEqual(await sendDueDigests(db(), mailer, { now, baseUrl: BASE }), { sent: 0, logged: 0, empty: 1, failed: 0 });
       assert.equal(await markOf(p.id), latestDigestBoundary('daily', 'UTC', now));
     });
 
@@ -430,5 +443,52 @@ describe('solidaris send-digests', () => {
     const second = await run('de_DE.UTF-8');
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /E-Mail-Übersichten: 0 verschickt, 0 ohne Neues, 0 fehlgeschlagen\./);
+  });
+
+  /** Runs `solidaris send-digests` on the SQLite file `path` without SMTP_URL, in `lang`. */
+  const sendDigests = (path: string, lang = 'en_US.UTF-8') =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, SQLITE_PATH: path, DATABASE_URL: '', SMTP_URL: '', BASE_URL: BASE, LOG_LEVEL: 'silent', LANG: lang, LC_ALL: '' };
+      delete env.NODE_TEST_CONTEXT;
+      execFile(process.execPath, [BIN, 'send-digests'], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+    });
+
+  test('without SMTP_URL a digest with news is reported as logged, not sent', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'logged.sqlite');
+    const h = await openDb({ engine: 'sqlite', path });
+    try {
+      await migrateToLatest(h.db);
+      const follower = await makeOrganization(h.db, { name: 'Berlin Union', slug: 'berlin', country: 'DE' });
+      await makeOrganization(h.db, { name: 'Kolwezi Miners', slug: 'kolwezi-miners', country: 'CD' });
+      await makeStruggle(h.db, { title: 'Kolwezi strike', slug: 'kolwezi', country: 'CD', organization: 'kolwezi-miners' });
+      await h.db.updateTable('struggles').set({ created_at: PAST }).execute();
+      const id = await createUser(h.db, { email: 'logged@example.org', displayName: 'Logged', password: 'correct horse battery' });
+      await setOrganizationRole(h.db, follower.id, id, 'member');
+      await follow(h.db, (await viewerForAccount(h.db, id))!, { organization: 'berlin', kind: 'struggle', target: 'kolwezi' });
+      await h.db.updateTable('follows').set({ created_at: PAST }).execute();
+      await addStruggleUpdate(h.db, null, 'kolwezi', { date: '2026-03-02', body: 'Day two of the strike.' }, { trusted: true });
+      // Two days old: inside the window that ended at the latest 07:00.
+      await h.db.updateTable('struggle_updates').set({ created_at: new Date(Date.now() - 2 * 86_400_000).toISOString() }).execute();
+      await h.db.updateTable('users').set({ digest_frequency: 'daily', digest_sent_until: PAST }).where('id', '=', id).execute();
+    } finally {
+      await h.close();
+    }
+    const r = await sendDigests(path);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /E-mail digests: 0 sent, 0 with nothing new, 0 failed\./, r.stdout);
+    assert.match(r.stdout, /^1 digest was logged, not sent \(no SMTP_URL\)\.$/m, r.stdout);
+  });
+
+  test('refuses a SQLite file that does not exist (exit 2, translated) instead of creating an empty database', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'missing', 'solidaris.sqlite');
+    const en = await sendDigests(path);
+    assert.equal(en.code, 2, en.stdout + en.stderr);
+    assert.equal(en.stdout, '');
+    assert.ok(en.stderr.includes(`send-digests needs the database of the server, but there is none at ${path}.`), en.stderr);
+    const de = await sendDigests(path, 'de_DE.UTF-8');
+    assert.equal(de.code, 2);
+    assert.ok(de.stderr.includes(`send-digests braucht die Datenbank des Servers, unter ${path} gibt es aber keine.`), de.stderr);
+    assert.equal(existsSync(path), false, 'no database was created');
+    assert.equal(existsSync(join(dir, 'missing')), false, 'not even its directory');
   });
 });

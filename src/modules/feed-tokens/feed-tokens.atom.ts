@@ -1,6 +1,6 @@
-import { RESPONSE_KINDS } from '../../db/schema.ts';
 import { isolate, type Translator } from '../../i18n/i18n.ts';
 import type { Notification } from '../follows/notifications.repo.ts';
+import { notificationSentence } from '../follows/notifications.messages.ts';
 import type { AtomEntry } from '../feeds/feeds.atom.ts';
 import type { FeedSite } from '../feeds/feeds.ical.ts';
 
@@ -34,38 +34,34 @@ function link(site: FeedSite, n: Notification): string {
   }
 }
 
-/** The summary of a notification in the reader's language (plain text). */
-function summary(tr: Translator, n: Notification): string {
-  const detail = n.detail ?? '';
-  const country = n.country ? tr.country(n.country) : '';
-  switch (n.kind) {
-    case 'struggle_created':
-      return tr.t('feed_tokens.atom.summaries.struggle_created', { country });
-    case 'struggle_update':
-      return excerpt(detail);
-    case 'call_issued':
-      return tr.t('feed_tokens.atom.summaries.call_issued', { struggle: isolate(detail) });
-    case 'response_recorded':
-      return (RESPONSE_KINDS as readonly string[]).includes(detail) ? tr.t(`feeds.response_kinds.${detail}`) : detail;
-    case 'action_day_called':
-      return tr.t('feed_tokens.atom.summaries.action_day_called', { date: /^\d{4}-\d{2}-\d{2}$/.test(detail) ? tr.date(detail) : detail });
-    case 'local_action_registered':
-      return tr.t('feed_tokens.atom.summaries.local_action_registered', { city: isolate(detail), country });
-  }
+/**
+ * The sentence of a notification in the reader's language, as plain text: the same message and
+ * values as the notifications page (`notificationSentence`), user-written parts isolated
+ * (U+2068 … U+2069) instead of linked.
+ */
+export function plainSentence(tr: Translator, n: Notification): string {
+  const { id, values } = notificationSentence<string>(tr, n, {
+    subject: (x) => isolate(x.subject.title),
+    actor: (a) => isolate(a.name),
+    user: (text) => isolate(text),
+    date: (_iso, text) => text,
+  });
+  return tr.t(id, values);
 }
 
 /**
  * Notifications (newest first, as `listNotifications` returns them) as Atom entries, in the
- * same order. Author: the organization that did it, linked to its page, or "Public record" for
- * an imported struggle without one.
+ * same order. Title: the sentence the notifications page shows (see {@link plainSentence});
+ * summary: an update's text (shortened), else the sentence again. Author: the organization that
+ * did it, linked to its page, or "Public record" for an imported struggle without one.
  */
 export function notificationEntries(site: FeedSite, tr: Translator, notifications: Notification[]): AtomEntry[] {
   return notifications.map((n) => ({
     id: `urn:uuid:${n.eventId}`,
-    title: tr.t(`feed_tokens.atom.titles.${n.kind}`, { title: isolate(n.subject.title) }),
+    title: plainSentence(tr, n),
     updated: n.at,
     link: link(site, n),
-    summary: summary(tr, n),
+    summary: n.kind === 'struggle_update' && n.detail ? excerpt(n.detail) : plainSentence(tr, n),
     author: n.actor ? { name: n.actor.name, link: `${site.baseUrl}/organizations/${encodeURIComponent(n.actor.slug)}` } : { name: tr.t('feeds.atom.public_data') },
   }));
 }

@@ -174,7 +174,9 @@ for (const engine of ENGINES) {
 
       const listed = await get(t, '/account/feeds', { cookie });
       assert.match(listed.body, /<bdi>Phone calendar<\/bdi>/);
-      assert.match(listed.body, /<td>Never<\/td>/);
+      assert.match(listed.body, /<ul class="cards feed-links">\s*<li>\s*<h3><bdi>Phone calendar<\/bdi><\/h3>/, 'one list item per link, headed by its label');
+      assert.match(listed.body, /<dt>Last used<\/dt><dd>Never<\/dd>/);
+      assert.match(listed.body, /Revoke<span class="visually-hidden"> <bdi>Phone calendar<\/bdi><\/span><\/button>/, 'the button names its link');
       assert.ok(!listed.body.includes(token), 'the list never shows the token again');
 
       assert.equal((await get(t, `/feeds/${token}/following.ics`)).statusCode, 200);
@@ -375,6 +377,47 @@ for (const engine of ENGINES) {
       // An account without a membership has none.
       const empty = parseAtom((await get(t, `/feeds/${await tokenFor(t, w.outsider.userId)}/notifications.atom`)).body);
       assert.deepEqual(empty.entries, []);
+    });
+
+    it('every kind of notification reads the same in the Atom feed (entry title) as on the notifications page, in English and German', async () => {
+      const db = t.db.db;
+      const w = await followedWorld(t);
+      // Besides the world's action days (one of one day, one of three) and local actions: new
+      // struggles in a followed country (with and without an organization), an update, a call
+      // and a response of every kind on the followed struggle.
+      await follow(db, w.a.id, 'country', 'PE');
+      await insertStruggle(db, { title: 'Mine & <port> strike', organizationId: w.q.id, country: 'PE' });
+      await insertStruggle(db, { title: 'Cusco march', organizationId: null, country: 'PE' });
+      await insertUpdate(db, w.s.id, { body: 'Day 12 of the strike' });
+      const call = await insertCall(db, w.s.id, w.p.id, { title: 'Send “messages”' });
+      for (const kind of ['statement_sent', 'rally_held', 'donation_made', 'delegation', 'boycott_joined', 'message'] as const) await insertResponse(db, call.id, w.q.id, { kind });
+      const token = await tokenFor(t, w.member.userId);
+      const kinds = new Set((await listNotifications(db, await viewerForAccount(db, w.member.userId), { limit: 50 })).map((n) => n.kind));
+      assert.deepEqual([...kinds].sort(), ['action_day_called', 'call_issued', 'local_action_registered', 'response_recorded', 'struggle_created', 'struggle_update']);
+
+      const decode = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      /** The sentences of the notifications page, as text, newest first. */
+      const pageSentences = async (cookie: string) => {
+        const body = (await get(t, '/notifications', { cookie })).body;
+        return [...body.matchAll(/<li class="unread"><p>(?:<strong class="new">[^<]*<\/strong>: )?([\s\S]*?)<\/p>/g)].map((m) => decode(m[1]!.replace(/<[^>]+>/g, '')));
+      };
+      const feedTitles = async (lang: string) =>
+        parseAtom((await get(t, `/feeds/${token}/notifications.atom?lang=${lang}`)).body).entries.map((e) => decode(e.title).replace(/[\u2068\u2069]/g, ''));
+
+      const en = await pageSentences(w.member.cookie);
+      assert.ok(en.length >= 14, `every notification on the page; got ${en.length}`);
+      assert.deepEqual(await feedTitles('en'), en);
+      for (const sentence of [
+        'Org Q answered the call “Send “messages””: Delegation sent',
+        'Org P called the action day “Network day” on 1 May 2026',
+        'Org P called the action day “Strike day” from 29 Dec 2026 to 31 Dec 2026',
+        'Org Q reported a new struggle in Peru: Mine & <port> strike',
+        'New struggle in Peru: Cusco march',
+      ]) assert.ok(en.includes(sentence), `${sentence}\n in ${en.join('\n ')}`);
+
+      const de = await pageSentences(`${w.member.cookie}; locale=de`);
+      assert.deepEqual(await feedTitles('de'), de);
+      assert.ok(de.includes('Org P hat den Aktionstag „Strike day“ vom 29.12.2026 bis zum 31.12.2026 ausgerufen'), de.join('\n '));
     });
 
     it('a revoked token, an erased account’s token and a token after a password reset answer 404', async () => {

@@ -32,8 +32,10 @@ function address(url: string): VNode {
 
 /**
  * `/account/feeds`: what a personal feed link is and the warning that it reads as the account;
- * after creating one, its addresses (once); the create form (label); the account's links with a
- * revoke button each.
+ * after creating one, its addresses (once); the create form (label); the account's links, one
+ * list item each (label; created, last used and status as a definition list that stacks on
+ * narrow screens; a revoke button naming the link for screen readers) — a table would not
+ * reflow at 320 CSS px (WCAG 1.4.10).
  */
 export function feedTokensView(
   ctx: PageContext,
@@ -73,35 +75,24 @@ export function feedTokensView(
     <section aria-labelledby="links-h">
       <h2 id="links-h">${t('feed_tokens.page.list_title')}</h2>
       ${o.tokens.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">${t('feed_tokens.page.label')}</th>
-                <th scope="col">${t('feed_tokens.page.created')}</th>
-                <th scope="col">${t('feed_tokens.page.last_used')}</th>
-                <th scope="col">${t('feed_tokens.page.status')}</th>
-                <th scope="col">${t('feed_tokens.page.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${o.tokens.map(
-                (k) => html`<tr>
-                  <td><${U}>${k.label}<//></td>
-                  <td>${instant(ctx, k.createdAt)}</td>
-                  <td>${k.lastUsedAt ? instant(ctx, k.lastUsedAt) : t('feed_tokens.page.never')}</td>
-                  <td>${k.revokedAt ? ctx.tr.tRich('feed_tokens.page.revoked_at', { time: instant(ctx, k.revokedAt) }) : t('feed_tokens.page.active')}</td>
-                  <td>
-                    ${k.revokedAt
-                      ? null
-                      : html`<form method="post" action=${`/account/feeds/${encodeURIComponent(k.id)}/revoke`} class="inline">
-                          ${csrfField(ctx)}
-                          <button type="submit" class="link">${t('feed_tokens.page.revoke')}</button>
-                        </form>`}
-                  </td>
-                </tr>`,
-              )}
-            </tbody>
-          </table>`
+        ? html`<ul class="cards feed-links">
+            ${o.tokens.map(
+              (k) => html`<li>
+                <h3><${U}>${k.label}<//></h3>
+                <dl>
+                  <dt>${t('feed_tokens.page.created')}</dt><dd>${instant(ctx, k.createdAt)}</dd>
+                  <dt>${t('feed_tokens.page.last_used')}</dt><dd>${k.lastUsedAt ? instant(ctx, k.lastUsedAt) : t('feed_tokens.page.never')}</dd>
+                  <dt>${t('feed_tokens.page.status')}</dt><dd>${k.revokedAt ? ctx.tr.tRich('feed_tokens.page.revoked_at', { time: instant(ctx, k.revokedAt) }) : t('feed_tokens.page.active')}</dd>
+                </dl>
+                ${k.revokedAt
+                  ? null
+                  : html`<form method="post" action=${`/account/feeds/${encodeURIComponent(k.id)}/revoke`} class="inline">
+                      ${csrfField(ctx)}
+                      <button type="submit" class="secondary">${t('feed_tokens.page.revoke')}<span class="visually-hidden"> <${U}>${k.label}<//></span></button>
+                    </form>`}
+              </li>`,
+            )}
+          </ul>`
         : html`<p>${t('feed_tokens.page.none')}</p>`}
     </section>`;
 }

@@ -61,14 +61,27 @@ for (const engine of ENGINES) {
 
         for (const [kind, page, target] of pages) {
           const before = await get(page, s.member.cookie);
-          assert.match(before.body, /Follow for <bdi>Berlin Union<\/bdi>/, page);
+          // A country's control names the country: the filtered list is not the country's own page.
+          assert.match(
+            before.body,
+            kind === 'country'
+              ? /<span>For <bdi>Berlin Union<\/bdi>:<\/span>\s*<button type="submit">Follow Congo - Kinshasa<span class="visually-hidden"> \(for <bdi>Berlin Union<\/bdi>\)<\/span><\/button>/
+              : /<button type="submit">Follow for <bdi>Berlin Union<\/bdi><\/button>/,
+            page,
+          );
           assert.match(before.body, new RegExp(`name="kind" value="${kind}"`), page);
+          assert.doesNotMatch(before.body, /class="flash"/, `${page}: no confirmation before`);
           const res = await postForm(t, page, '/organizations/berlin/following', { kind, target, next: page }, s.member.cookie);
           assert.equal(res.statusCode, 303, `${page}: ${res.body.slice(0, 300)}`);
-          assert.equal(res.headers.location, page);
-          const after = await get(page, s.member.cookie);
-          assert.match(after.body, /<bdi>Berlin Union<\/bdi> follows this/, page);
+          // Back to the control, with a confirmation (other query parameters kept).
+          const back = `${page}${page.includes('?') ? '&' : '?'}done=followed#follow`;
+          assert.equal(res.headers.location, back);
+          const after = await get(back.replace(/#.*/, ''), s.member.cookie);
+          assert.match(after.body, kind === 'country' ? /<bdi>Berlin Union<\/bdi> follows Congo - Kinshasa<\/span>/ : /<bdi>Berlin Union<\/bdi> follows this/, page);
+          assert.match(after.body, /<div class="follow" id="follow" lang="en"><p class="flash" role="status">Your organization follows it now\.<\/p>/, `${page}: a polite confirmation in the control`);
           assert.doesNotMatch(after.body, /Follow for <bdi>Berlin Union/, page);
+          // The unfollow button looks the same on every page (and on the following page).
+          assert.match(after.body, /<button type="submit" class="secondary">Unfollow<span class="visually-hidden">/, page);
         }
         const follows = await t.db.db.selectFrom('follows').select(['target_kind', 'target_id']).orderBy('target_kind').execute();
         assert.deepEqual(follows.map((f) => f.target_kind), ['call', 'country', 'network', 'struggle']);
@@ -79,10 +92,12 @@ for (const engine of ENGINES) {
         const action = formAction(page.body, /\/following\/[^/]+\/unfollow$/)!;
         assert.ok(action, 'an unfollow form');
         assert.match(page.body, /Unfollow<span class="visually-hidden"> \(for <bdi>Berlin Union<\/bdi>\)<\/span>/, 'the button names the organization');
-        const res = await postForm(t, '/struggles/kolwezi', action, { next: '/struggles/kolwezi' }, s.member.cookie);
+        const res = await postForm(t, '/struggles/kolwezi', action, { next: '/struggles/kolwezi?done=followed' }, s.member.cookie);
         assert.equal(res.statusCode, 303);
-        assert.equal(res.headers.location, '/struggles/kolwezi');
-        assert.match((await get('/struggles/kolwezi', s.member.cookie)).body, /Follow for <bdi>Berlin Union<\/bdi>/);
+        assert.equal(res.headers.location, '/struggles/kolwezi?done=unfollowed#follow', 'an earlier notice is replaced');
+        const unfollowed = (await get('/struggles/kolwezi?done=unfollowed', s.member.cookie)).body;
+        assert.match(unfollowed, /Follow for <bdi>Berlin Union<\/bdi>/);
+        assert.match(unfollowed, /role="status">Your organization no longer follows it\./);
         assert.equal((await t.db.db.selectFrom('follows').select('id').execute()).length, 3);
       });
 
@@ -90,6 +105,8 @@ for (const engine of ENGINES) {
         const s = await scene();
         const res = await get('/networks/miners-net', `${s.member.cookie}; locale=de`);
         assert.match(res.body, /Für <bdi>Berlin Union<\/bdi> folgen/);
+        const country = await get('/struggles?country=CD', `${s.member.cookie}; locale=de`);
+        assert.match(country.body, /Für <bdi>Berlin Union<\/bdi>:<\/span>\s*<button type="submit">Kongo-Kinshasa folgen</);
       });
     });
 
@@ -133,14 +150,20 @@ for (const engine of ENGINES) {
         assert.equal(invisible.statusCode, 422);
         assert.match(invisible.body, /Nothing with this address name can be followed/);
 
+        // The country form posts to its own section: a refused one comes back scrolled to it,
+        // the error summary first in it; a successful one goes to the top, to the notice.
+        assert.match(missing.body, /<section id="follow-country">\s*<h2>Follow a country<\/h2>\s*<div class="error-summary" role="alert">/);
+        assert.ok(missing.body.includes('<form method="post" action="/organizations/berlin/following#follow-country"'));
         const ok = await postForm(t, '/organizations/berlin/following', '/organizations/berlin/following', { kind: 'country', target: 'pe' }, s.member.cookie);
         assert.equal(ok.statusCode, 303);
-        assert.equal(ok.headers.location, '/organizations/berlin/following?done=followed');
+        assert.equal(ok.headers.location, '/organizations/berlin/following?done=followed#main');
         await postForm(t, '/struggles/kolwezi', '/organizations/berlin/following', { kind: 'struggle', target: 'kolwezi', next: '/struggles/kolwezi' }, s.member.cookie);
         await postForm(t, '/networks/miners-net', '/organizations/berlin/following', { kind: 'network', target: 'miners-net', next: '/networks/miners-net' }, s.member.cookie);
 
         const page = await get('/organizations/berlin/following?done=followed', s.member.cookie);
         assert.match(page.body, /<h1>What <bdi>Berlin Union<\/bdi> follows<\/h1>/);
+        assert.match(page.body, /<form method="post" action="\/organizations\/berlin\/following\/[^"]+\/unfollow" class="inline unfollow">[\s\S]*?<button type="submit" class="secondary">Unfollow/, 'the same unfollow button as on struggle, call and network pages');
+        assert.doesNotMatch((await get('/organizations/berlin/following?done=toString', s.member.cookie)).body, /class="flash"/, 'only known notices');
         assert.match(page.body, /role="status">Your organization follows it now\./);
         assert.match(page.body, /<a href="\/struggles\?country=PE">Peru<\/a>/);
         assert.match(page.body, /<a href="\/struggles\/kolwezi"><bdi>Kolwezi strike<\/bdi><\/a>/);
@@ -161,7 +184,7 @@ for (const engine of ENGINES) {
         // `next` may only lead back into the site.
         const offsite = await postForm(t, '/organizations/berlin/following', '/organizations/berlin/following', { kind: 'country', target: 'BR', next: '//evil.example/x' }, s.member.cookie);
         assert.equal(offsite.statusCode, 303);
-        assert.equal(offsite.headers.location, '/');
+        assert.equal(offsite.headers.location, '/?done=followed#follow');
       });
     });
 
@@ -246,6 +269,24 @@ for (const engine of ENGINES) {
         assert.match(de.body, /hat auf den Aufruf „<a href="\/calls\/messages-kolwezi"><bdi>Messages to Kolwezi<\/bdi><\/a>“ geantwortet: Kundgebung durchgeführt/);
         assert.match(de.body, /<strong class="new">Neu<\/strong>/);
         assert.match(de.body, /Benachrichtigungen <span class="unread-count">\(1<span class="visually-hidden"> ungelesen<\/span>\)/);
+      });
+
+      test('the header count is on every signed-in page, also one answering a POST: a form re-rendered with 422, a created feed link, an error page', async () => {
+        const s = await withEvents();
+        const count = /<a href="\/notifications">Notifications <span class="unread-count">\(6<span class="visually-hidden"> unread<\/span>\)<\/span><\/a>/;
+        const refused = await postForm(t, '/organizations/berlin/following', '/organizations/berlin/following', { kind: 'country', target: '' }, s.member.cookie);
+        assert.equal(refused.statusCode, 422);
+        assert.match(refused.body, count, 'the re-rendered form');
+        const created = await postForm(t, '/account/feeds', '/account/feeds', { label: 'Phone' }, s.member.cookie);
+        assert.equal(created.statusCode, 200);
+        assert.match(created.body, /Your new link/);
+        assert.match(created.body, count, 'the page showing a new feed link');
+        const missing = await postForm(t, '/organizations/berlin/following', '/organizations/berlin/following/no-such-follow/unfollow', {}, s.member.cookie);
+        assert.equal(missing.statusCode, 404);
+        assert.match(missing.body, count, 'an error page answering a POST');
+        assert.match((await get('/no-such-page', s.member.cookie)).body, count, 'an error page answering a GET');
+        const anonymous = await get('/no-such-page');
+        assert.doesNotMatch(anonymous.body, /\/notifications/, 'anonymous readers get no link and no count');
       });
 
       test('50 per page, newest first, with an “older” link; the header shows 99+ past 99', async () => {
@@ -334,6 +375,28 @@ for (const engine of ENGINES) {
         assert.equal((await api('GET', '/api/v1/organizations/berlin/follows', s.member.cookie)).json().items.length, 1);
       });
 
+      test('DELETE answers 204 with or without Content-Type: application/json and an empty body; malformed or empty JSON on a POST stays a 400 problem', async () => {
+        const s = await scene();
+        for (const headers of [{}, JSON_HEADERS, { 'content-type': 'application/json; charset=utf-8' }]) {
+          const f = (await api('POST', '/api/v1/organizations/berlin/follows', s.member.cookie, { kind: 'country', target: 'PE' })).json();
+          const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/organizations/berlin/follows/${f.id}`, headers: { cookie: s.member.cookie, ...headers } });
+          assert.equal(res.statusCode, 204, `${JSON.stringify(headers)}: ${res.body}`);
+          assert.equal(res.body, '');
+          assert.equal((await api('GET', '/api/v1/organizations/berlin/follows', s.member.cookie)).json().items.length, 0);
+        }
+        // A DELETE that does send JSON still has it checked.
+        const bad = await t.app.inject({ method: 'DELETE', url: `/api/v1/organizations/berlin/follows/${newId()}`, headers: { cookie: s.member.cookie, ...JSON_HEADERS }, payload: '{"x":' });
+        assert.equal(bad.statusCode, 400);
+        assert.match(String(bad.headers['content-type']), /^application\/problem\+json/);
+        for (const payload of ['{"kind":"country",', '']) {
+          const res = await t.app.inject({ method: 'POST', url: '/api/v1/organizations/berlin/follows', headers: { cookie: s.member.cookie, ...JSON_HEADERS }, payload });
+          assert.equal(res.statusCode, 400, JSON.stringify(payload));
+          assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+          assert.deepEqual(res.json(), { type: 'urn:solidaris:problem:bad_request', title: 'The request could not be processed', status: 400, code: 'bad_request' });
+        }
+        assert.equal(await t.db.db.selectFrom('follows').select('id').executeTakeFirst(), undefined, 'nothing stored');
+      });
+
       test('notifications: pages by cursor, mark read; bad cursors and instants are 400 with the field', async () => {
         const s = await scene();
         await api('POST', '/api/v1/organizations/berlin/follows', s.member.cookie, { kind: 'struggle', target: 'kolwezi' });
@@ -376,6 +439,13 @@ for (const engine of ENGINES) {
           assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
         }
         assert.deepEqual(doc.paths['/api/v1/organizations/{slug}/follows'].post.requestBody.content['application/json'].schema.properties.kind.enum, ['struggle', 'call', 'network', 'country']);
+        // Every operation is summarized; the DELETE is documented as what it answers, 204 without a body.
+        for (const path of ['/api/v1/organizations/{slug}/follows', '/api/v1/organizations/{slug}/follows/{id}', '/api/v1/notifications', '/api/v1/notifications/read']) {
+          for (const [method, op] of Object.entries(doc.paths[path] as Record<string, { summary?: string }>)) assert.ok(op.summary, `${method.toUpperCase()} ${path} has a summary`);
+        }
+        const unfollowDoc = doc.paths['/api/v1/organizations/{slug}/follows/{id}'].delete;
+        assert.deepEqual(Object.keys(unfollowDoc.responses), ['204']);
+        assert.equal(unfollowDoc.responses['204'].content, undefined, 'no body');
       });
     });
 
@@ -402,7 +472,7 @@ for (const engine of ENGINES) {
         assert.match(repeated.body, /The field “target” was sent more than once/);
         const longNext = await post('/organizations/berlin/following', form({ _csrf: session.csrf, kind: 'country', target: 'CD', next: `/${'a'.repeat(50_000)}` }));
         assert.equal(longNext.statusCode, 303);
-        assert.equal(longNext.headers.location, '/');
+        assert.equal(longNext.headers.location, '/?done=followed#follow', 'an over-long next is not echoed back');
         await t.db.db.deleteFrom('follows').execute();
         const nulUntil = await post('/notifications/read', form({ _csrf: session.csrf, until: '2026-01-01T00:00:00Z\u0000' }));
         assert.equal(nulUntil.statusCode, 303);

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden, NotFound, ValidationFailed, formFieldErrors, type FieldError } from '../../http/errors.ts';
@@ -6,25 +7,20 @@ import type { Viewer } from '../../http/viewer.ts';
 import type { Db } from '../../db/client.ts';
 import { apiWrite, requireSignIn } from '../../http/api.ts';
 import { errorMap } from '../../web/forms.ts';
-import { sendPage, redirectAfterPost } from '../../web/reply.ts';
+import { sendPage, redirectAfterPost, withNotice } from '../../web/reply.ts';
 import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
 import { nowInstant } from '../../lib/time.ts';
 import { organizationsOfViewer } from '../organizations/organizations.repo.ts';
 import { findMembersOrganization, isOrganizationMember, type MembersOrganization } from '../organizations/members.service.ts';
 import { canFollowFor, follow, listFollows, unfollow, type FollowListing } from './follows.service.ts';
 import { countUnread, listNotifications, markNotificationsRead, notificationsReadAt, type Notification } from './notifications.repo.ts';
-import { followingView, notificationsView, type NotificationItem } from './follows.views.ts';
+import { FOLLOW_NOTICES, followingView, notificationsView, type NotificationItem } from './follows.views.ts';
 import { FollowBody, FollowListOut, FollowOut, FollowParams, FollowsParams, MarkReadBody, MarkReadOut, NotificationListOut, NotificationListQuery } from './follows.schemas.ts';
 
 /** Notifications per page (HTML and the API's default). */
 const PAGE_SIZE = 50;
 type Form = Record<string, string | undefined>;
 
-/** Confirmations a redirect may ask the following page to show (`?done=…`). */
-const NOTICES: Record<string, string> = {
-  followed: 'follows.following.done.followed',
-  unfollowed: 'follows.following.done.unfollowed',
-};
 
 /** An ISO 8601 UTC instant as stored (`2026-05-01T10:00:00.000Z`; seconds and fraction optional on input). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z$/;
@@ -149,7 +145,8 @@ export const followsRoutes = fp(
     app.get<{ Params: { slug: string }; Querystring: Record<string, unknown> }>('/organizations/:slug/following', { schema: { hide: true } }, async (request, reply) => {
       const m = await loadMember(request, request.params.slug);
       const done = request.query.done;
-      return renderFollowing(request, reply, m, { notice: typeof done === 'string' ? NOTICES[done] : undefined });
+      // Confirmations a redirect may ask the page to show (`?done=…`); own keys only.
+      return renderFollowing(request, reply, m, { notice: typeof done === 'string' && Object.hasOwn(FOLLOW_NOTICES, done) ? FOLLOW_NOTICES[done] : undefined });
     });
 
     app.post<{ Params: { slug: string }; Body: Form }>('/organizations/:slug/following', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
@@ -162,7 +159,9 @@ export const followsRoutes = fp(
         if (!errors) throw err;
         return renderFollowing(request, reply, m, { values: body, errors }, 422);
       }
-      return redirectAfterPost(reply, body.next || `/organizations/${m.org.slug}/following?done=followed`);
+      // Back to the page of the follow control (its `#follow`), or to the top of the following
+      // page (the form's `#follow-country` would otherwise carry over and hide the notice).
+      return redirectAfterPost(reply, body.next ? withNotice(body.next, 'followed', 'follow') : `/organizations/${m.org.slug}/following?done=followed#main`);
     });
 
     app.post<{ Params: { slug: string; id: string }; Body: Form }>(
@@ -171,7 +170,8 @@ export const followsRoutes = fp(
       async (request, reply) => {
         const m = await loadFollower(request, request.params.slug);
         await unfollow(app.db, m.viewer, m.org.slug, request.params.id);
-        return redirectAfterPost(reply, request.body?.next || `/organizations/${m.org.slug}/following?done=unfollowed`);
+        const next = request.body?.next;
+        return redirectAfterPost(reply, next ? withNotice(next, 'unfollowed', 'follow') : `/organizations/${m.org.slug}/following?done=unfollowed`);
       },
     );
 
@@ -194,14 +194,24 @@ export const followsRoutes = fp(
     });
 
     // ---- API
-    app.get('/api/v1/organizations/:slug/follows', { schema: { tags: ['follows'], params: FollowsParams, response: { 200: FollowListOut } } }, async (request) => {
+    app.get('/api/v1/organizations/:slug/follows', { schema: { tags: ['follows'], summary: 'List what an organization follows', params: FollowsParams, response: { 200: FollowListOut } } }, async (request) => {
       const m = await loadMember(request, request.params.slug);
       return { items: (await listFollows(app.db, m.viewer, m.org.id)).map(followToApi) };
     });
 
     app.post(
       '/api/v1/organizations/:slug/follows',
-      { preValidation: apiWrite, schema: { tags: ['follows'], params: FollowsParams, body: FollowBody, response: { 200: FollowOut, 201: FollowOut } } },
+      {
+        preValidation: apiWrite,
+        schema: {
+          tags: ['follows'],
+          summary: 'Follow a struggle, call, network or country for an organization',
+          description: '201 with the new follow; 200 with the existing one when the organization already follows the target.',
+          params: FollowsParams,
+          body: FollowBody,
+          response: { 200: FollowOut, 201: FollowOut },
+        },
+      },
       async (request, reply) => {
         const m = await loadFollower(request, request.params.slug);
         const f = await follow(app.db, m.viewer, { organization: m.org.slug, kind: request.body.kind, target: request.body.target });
@@ -212,13 +222,13 @@ export const followsRoutes = fp(
     );
 
     // No body, so no JSON requirement: a cross-site DELETE needs a CORS preflight this server never grants.
-    app.delete('/api/v1/organizations/:slug/follows/:id', { preValidation: requireSignIn, schema: { tags: ['follows'], params: FollowParams } }, async (request, reply) => {
+    app.delete('/api/v1/organizations/:slug/follows/:id', { preValidation: requireSignIn, schema: { tags: ['follows'], summary: 'Stop following', params: FollowParams, response: { 204: Type.Null({ description: 'no longer followed' }) } } }, async (request, reply) => {
       const m = await loadFollower(request, request.params.slug);
       await unfollow(app.db, m.viewer, m.org.slug, request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     });
 
-    app.get('/api/v1/notifications', { schema: { tags: ['follows'], querystring: NotificationListQuery, response: { 200: NotificationListOut } } }, async (request) => {
+    app.get('/api/v1/notifications', { schema: { tags: ['follows'], summary: "List the notifications of the signed-in account's follows, newest first", querystring: NotificationListQuery, response: { 200: NotificationListOut } } }, async (request) => {
       const viewer = request.requireViewer();
       const before = decodeBefore(request.query.before);
       if (request.query.before && !before) throw new ValidationFailed([{ field: 'before', messageId: 'validation.cursor' }]);
@@ -240,7 +250,7 @@ export const followsRoutes = fp(
       };
     });
 
-    app.post('/api/v1/notifications/read', { preValidation: apiWrite, schema: { tags: ['follows'], body: MarkReadBody, response: { 200: MarkReadOut } } }, async (request) => {
+    app.post('/api/v1/notifications/read', { preValidation: apiWrite, schema: { tags: ['follows'], summary: 'Mark notifications as read, up to an instant or all', body: MarkReadBody, response: { 200: MarkReadOut } } }, async (request) => {
       const viewer = request.requireViewer();
       const raw = request.body.until;
       const until = raw === undefined ? null : parseInstant(raw);

@@ -48,7 +48,7 @@ export const NotificationOut = Type.Object({
     slug: str(),
     title: str(),
   }),
-  detail: nullable(str({ description: "update text, the call's struggle title, the response kind, the action day's first date (YYYY-MM-DD) or the local action's city; null for a new struggle" })),
+  detail: nullable(str({ description: "update text, the call's struggle title, the response kind, the action day's date (YYYY-MM-DD; YYYY-MM-DD/YYYY-MM-DD, first and last, for one of several days) or the local action's city; null for a new struggle" })),
   country: nullable(str({ description: 'ISO 3166-1 alpha-2 of the place, where the event has one' })),
   actor: Type.Union([Type.Object({ slug: str(), name: str() }), Type.Null()]),
   reason: Type.Object({

@@ -3,11 +3,12 @@ import type { VNode } from 'preact';
 import type { PageContext } from '../../web/context.ts';
 import { csrfField, U } from '../../web/layout.ts';
 import { field, errorSummary, type ErrorMap } from '../../web/forms.ts';
-import { countryOptions, dotted } from '../../web/components.ts';
+import { countryOptions, doneNotice, dotted } from '../../web/components.ts';
 import { countryCodes } from '../../lib/countries.ts';
-import { RESPONSE_KINDS, type FollowTarget } from '../../db/schema.ts';
+import type { FollowTarget } from '../../db/schema.ts';
 import type { FollowListing, FollowOption } from './follows.service.ts';
 import type { Notification } from './notifications.repo.ts';
+import { notificationSentence } from './notifications.messages.ts';
 
 /** What a follow control needs: the followed record and the organizations the reader may follow it for. */
 export interface FollowControl {
@@ -20,30 +21,49 @@ export interface FollowControl {
   next: string;
 }
 
+/** Confirmations after following or unfollowing from a follow control (`?done=…`, see `withNotice`). */
+export const FOLLOW_NOTICES: Record<string, string> = {
+  followed: 'follows.following.done.followed',
+  unfollowed: 'follows.following.done.unfollowed',
+};
+
 /**
- * The follow control of a struggle, call, network or country: one small form per organization
- * the reader may follow for — "Follow for <org>", or "<org> follows this" with an unfollow
- * button. Nothing for anonymous readers or readers without a publishing role (no options).
+ * The follow control of a struggle, call, network or country (`id="follow"`, where its forms
+ * return to): one small form per organization the reader may follow for — "Follow for <org>", or
+ * "<org> follows this" with an unfollow button; for a country, both name it ("For <org>:
+ * [Follow Congo - Kinshasa]", "<org> follows Congo - Kinshasa [Unfollow]"), since the page (a
+ * filtered list) is not the country's own — the organization beside the button, not in it, so
+ * the label stays on one line at 320 CSS px; screen readers hear "Follow Congo - Kinshasa (for
+ * <org>)". After a
+ * follow or unfollow (`?done=`) a polite confirmation. Nothing for anonymous readers or readers
+ * without a publishing role (no options).
  */
 export function followControl(ctx: PageContext, f: FollowControl | null | undefined): VNode | null {
   if (!f || !f.options.length) return null;
   const { t } = ctx.tr;
   const name = (o: FollowOption) => html`<${U}>${o.name}<//>`;
+  const country = f.kind === 'country' ? ctx.tr.country(f.target) : null;
   return html`<div class="follow" id="follow" lang=${ctx.tr.locale}>
+    ${doneNotice(ctx, FOLLOW_NOTICES)}
     ${f.options.map((o) =>
       o.followId
-        ? html`<form method="post" action=${`/organizations/${o.slug}/following/${o.followId}/unfollow`} class="inline">
+        ? html`<form method="post" action=${`/organizations/${o.slug}/following/${o.followId}/unfollow`} class="inline unfollow">
             ${csrfField(ctx)}
             <input type="hidden" name="next" value=${f.next} />
-            <span>${ctx.tr.tRich('follows.control.following', { organization: name(o) })}</span>
-            <button type="submit" class="link">${t('follows.control.unfollow')}<span class="visually-hidden"> ${ctx.tr.tRich('follows.control.unfollow_for', { organization: name(o) })}</span></button>
+            <span>${country
+              ? ctx.tr.tRich('follows.control.following_country', { organization: name(o), country })
+              : ctx.tr.tRich('follows.control.following', { organization: name(o) })}</span>
+            <button type="submit" class="secondary">${t('follows.control.unfollow')}<span class="visually-hidden"> ${ctx.tr.tRich('follows.control.unfollow_for', { organization: name(o) })}</span></button>
           </form>`
         : html`<form method="post" action=${`/organizations/${o.slug}/following`} class="inline">
             ${csrfField(ctx)}
             <input type="hidden" name="kind" value=${f.kind} />
             <input type="hidden" name="target" value=${f.target} />
             <input type="hidden" name="next" value=${f.next} />
-            <button type="submit">${ctx.tr.tRich('follows.control.follow_for', { organization: name(o) })}</button>
+            ${country
+              ? html`<span>${ctx.tr.tRich('follows.control.for_organization', { organization: name(o) })}</span>
+                  <button type="submit">${t('follows.control.follow_country', { country })}<span class="visually-hidden"> ${ctx.tr.tRich('follows.control.unfollow_for', { organization: name(o) })}</span></button>`
+              : html`<button type="submit">${ctx.tr.tRich('follows.control.follow_for', { organization: name(o) })}</button>`}
           </form>`,
     )}
   </div>`;
@@ -98,9 +118,9 @@ export function followingView(ctx: PageContext, p: FollowingPage) {
     ${targetLink(ctx, f.kind, f.slug, f.label)}
     <span class="meta">${dotted([t(`follows.kinds.${f.kind}`), t('follows.following.since', { time: ctx.tr.instant(f.createdAt, zone) })])}</span>
     ${p.canFollow
-      ? html`<form method="post" action=${`/organizations/${p.org.slug}/following/${f.id}/unfollow`} class="inline end-membership">
+      ? html`<form method="post" action=${`/organizations/${p.org.slug}/following/${f.id}/unfollow`} class="inline unfollow">
           ${csrfField(ctx)}
-          <button type="submit">${t('follows.control.unfollow')}<span class="visually-hidden"> ${t('follows.following.unfollow_hidden', {
+          <button type="submit" class="secondary">${t('follows.control.unfollow')}<span class="visually-hidden"> ${t('follows.following.unfollow_hidden', {
             target: f.kind === 'country' ? ctx.tr.country(f.targetId) : (f.label ?? t('follows.following.hidden_target')),
           })}</span></button>
         </form>`
@@ -115,7 +135,7 @@ export function followingView(ctx: PageContext, p: FollowingPage) {
       ? html`<section id="follow-country">
           <h2>${t('follows.following.country_title')}</h2>
           ${errorSummary(ctx, p.errors, FOLLOW_LABELS)}
-          <form method="post" action=${`/organizations/${p.org.slug}/following`} class="narrow" novalidate>
+          <form method="post" action=${`/organizations/${p.org.slug}/following#follow-country`} class="narrow" novalidate>
             ${csrfField(ctx)}
             <input type="hidden" name="kind" value="country" />
             ${field(ctx, p.errors, {
@@ -157,29 +177,18 @@ export interface NotificationsPage {
 
 const SUBJECT_PATH: Record<Notification['subject']['type'], string> = { struggle: '/struggles/', call: '/calls/', action_day: '/action-days/' };
 
-/** The sentence of a notification, its links isolated (`<bdi>`) as user-written text. */
+/**
+ * The sentence of a notification (see `notificationSentence`, shared with the Atom feed): the
+ * subject and the actor as links, other user-written text isolated (`<bdi>`), dates as `<time>`.
+ */
 function sentence(ctx: PageContext, n: Notification): (string | VNode)[] {
-  const subject = html`<a href=${`${SUBJECT_PATH[n.subject.type]}${n.subject.slug}`}><${U}>${n.subject.title}<//></a>`;
-  const actor = n.actor ? html`<a href=${`/organizations/${n.actor.slug}`}><${U}>${n.actor.name}<//></a>` : null;
-  const country = n.country ? ctx.tr.country(n.country) : '';
-  const id = (kind: string) => `follows.notifications.events.${kind}`;
-  const detail = n.detail ?? '';
-  switch (n.kind) {
-    case 'struggle_created':
-      return actor ? ctx.tr.tRich(id('struggle_created'), { actor, subject, country }) : ctx.tr.tRich(id('struggle_created_anonymous'), { subject, country });
-    case 'struggle_update':
-      return actor ? ctx.tr.tRich(id('struggle_update'), { actor, subject }) : ctx.tr.tRich(id('struggle_update_anonymous'), { subject });
-    case 'call_issued':
-      return ctx.tr.tRich(id('call_issued'), { actor: actor ?? '', subject, struggle: html`<${U}>${detail}<//>` });
-    case 'response_recorded': {
-      const response = (RESPONSE_KINDS as readonly string[]).includes(detail) ? ctx.tr.t(`calls.kinds.${detail}`) : detail;
-      return ctx.tr.tRich(id('response_recorded'), { actor: actor ?? '', subject, response });
-    }
-    case 'action_day_called':
-      return ctx.tr.tRich(id('action_day_called'), { actor: actor ?? '', subject, date: html`<time datetime=${detail}>${ctx.tr.date(detail)}</time>` });
-    case 'local_action_registered':
-      return ctx.tr.tRich(id('local_action_registered'), { actor: actor ?? '', subject, place: html`<${U}>${detail}<//>${country ? `, ${country}` : ''}` });
-  }
+  const { id, values } = notificationSentence<VNode>(ctx.tr, n, {
+    subject: (x) => html`<a href=${`${SUBJECT_PATH[x.subject.type]}${x.subject.slug}`}><${U}>${x.subject.title}<//></a>`,
+    actor: (a) => html`<a href=${`/organizations/${a.slug}`}><${U}>${a.name}<//></a>`,
+    user: (text) => html`<${U}>${text}<//>`,
+    date: (iso, text) => html`<time datetime=${iso}>${text}</time>`,
+  });
+  return ctx.tr.tRich(id, values);
 }
 
 /** An update's text, shortened for the list (the struggle page has it whole). */

@@ -42,7 +42,8 @@ export interface Notification {
   subject: { type: 'struggle' | 'call' | 'action_day'; slug: string; title: string };
   /**
    * Kind-specific detail: the update text, the call's struggle title, the response kind,
-   * the action day's first date (`YYYY-MM-DD`), the local action's city; null for a new struggle.
+   * the action day's date (`YYYY-MM-DD`, or `YYYY-MM-DD/YYYY-MM-DD` first and last for one of
+   * several days: see `actionDayDates`), the local action's city; null for a new struggle.
    */
   detail: string | null;
   /** ISO 3166-1 alpha-2 code where the event has a place, else null. */
@@ -129,7 +130,9 @@ function events(viewer: Viewer, orgIds: string[], q: NotificationQuery): RawBuil
       OR (f.target_kind = 'network' AND (f.target_id = r.network_id OR ${member(sql.ref('r.organization_id'))})))
     WHERE ${followers} AND ${win('r.created_at')} AND ${v('r')} AND ${v('c')} AND ${v('s')} AND ${actor('r.organization_id')}
     UNION ALL
-    SELECT 'action_day_called', d.id, d.created_at, d.slug, d.title, CAST(d.start_date AS text), CAST(NULL AS text), o.slug, o.name, ${reason}
+    SELECT 'action_day_called', d.id, d.created_at, d.slug, d.title,
+      CASE WHEN d.end_date = d.start_date THEN CAST(d.start_date AS text) ELSE CAST(d.start_date AS text) || '/' || CAST(d.end_date AS text) END,
+      CAST(NULL AS text), o.slug, o.name, ${reason}
     FROM action_days d
     JOIN organizations o ON o.id = d.organization_id
     JOIN follows f ON ((f.target_kind = 'network' AND f.target_id = d.network_id) OR (f.target_kind = 'struggle' AND f.target_id = d.struggle_id))

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { nullableInteger } from '../../http/api.ts';
 import { SECTOR_CODES } from '../../lib/sectors.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
 import { STRUGGLE_KINDS, STRUGGLE_STATUSES } from './struggles.service.ts';
@@ -18,7 +19,7 @@ export const StruggleBody = Type.Object(
     country: str({ minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2' }),
     locality: Type.Optional(nullable(str({ maxLength: 200 }))),
     employer: Type.Optional(nullable(str({ maxLength: 300 }))),
-    participants: Type.Optional(nullable(Type.Integer({ minimum: 0 }))),
+    participants: Type.Optional(nullableInteger({ minimum: 0, description: 'null or left out: not known' })),
     demands: Type.Optional(nullable(str({ maxLength: 10000 }))),
     startDate: date('first day'),
     endDate: Type.Optional(nullable(date('last day; null while ongoing'))),

@@ -187,6 +187,19 @@ for (const engine of ENGINES) {
         const audit = await db().selectFrom('audit_events').select(['action', 'actor_user_id', 'organization_id', 'subject_id']).where('action', 'like', 'struggle.%').execute();
         assert.deepEqual(audit.map((a) => ({ ...a })), [{ action: 'struggle.created', actor_user_id: member.userId, organization_id: org.id, subject_id: out.id }]);
       });
+
+      test('API create: participants null means not known (not 0); "120" is read as 120', async () => {
+        const org = await makeOrganization(db(), { name: 'Kolwezi Miners' });
+        const member = await loginAs(t, { roles: [[org.id, 'member']] });
+        const unknown = await postJson('/api/v1/struggles', { ...valid, slug: 'unknown-count', organization: org.slug, participants: null }, member.cookie);
+        assert.equal(unknown.statusCode, 201);
+        assert.equal(unknown.json().participants, null);
+        const text = await postJson('/api/v1/struggles', { ...valid, slug: 'text-count', organization: org.slug, participants: '120' }, member.cookie);
+        assert.equal(text.statusCode, 201);
+        assert.equal(text.json().participants, 120);
+        const rows = await db().selectFrom('struggles').select(['slug', 'participants']).orderBy('slug').execute();
+        assert.deepEqual(rows.map((r) => [r.slug, r.participants === null ? null : Number(r.participants)]), [['text-count', 120], ['unknown-count', null]]);
+      });
     });
 
     describe('list filters', () => {
