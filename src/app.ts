@@ -4,11 +4,13 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import csrf from '@fastify/csrf-protection';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import compress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.ts';
 import type { Engine } from './db/client.ts';
@@ -30,11 +32,19 @@ import { accountRoutes } from './modules/accounts/account.routes.ts';
 import { membersRoutes } from './modules/organizations/members.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
+import { loadKeyring, type DataKeySource, type Keyring } from './lib/sealed.ts';
+import { createDocumentStore, type DocumentStore } from './lib/document-store.ts';
+import { multipartLimits } from './http/upload.ts';
 import { callsRoutes } from './modules/calls/calls.routes.ts';
 import { actionDaysRoutes } from './modules/action-days/action-days.routes.ts';
 import { feedsRoutes } from './modules/feeds/feeds.routes.ts';
 import { followsRoutes } from './modules/follows/follows.routes.ts';
 import { feedTokensRoutes, redactFeedTokens } from './modules/feed-tokens/feed-tokens.routes.ts';
+import { pactsRoutes } from './modules/pacts/pacts.routes.ts';
+import { pledgesRoutes } from './modules/pacts/pledges.routes.ts';
+import { disbursementsRoutes } from './modules/pacts/disbursements.routes.ts';
+import { beneficiariesRoutes } from './modules/pacts/beneficiaries.routes.ts';
+import { reportRoutes } from './modules/pacts/report.routes.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -49,6 +59,12 @@ export interface AppOptions {
   smtpUrl?: string | null;
   /** Sender of outgoing mail. */
   mailFrom?: string;
+  /** Where the data keys for sealed fields come from (config `dataKeys`); absent: none, sealing fails. */
+  dataKeys?: DataKeySource;
+  /** Directory of stored documents, absolute; default `./data/documents` (created on first upload). */
+  documentsDir?: string;
+  /** Largest accepted document in bytes; default 10 MiB. */
+  documentMaxBytes?: number;
 }
 
 /** One registered route, as collected from Fastify's `onRoute` hook. */
@@ -66,6 +82,13 @@ declare module 'fastify' {
     mailer: Mailer;
     /** Public base URL for links that leave the site (e-mails); no trailing slash. */
     baseUrl: string;
+    /**
+     * The data keys for sealed fields (lib/sealed.ts), loaded on first use: a development key file
+     * is only created when something is sealed or opened. Pass it to `seal`/`open`.
+     */
+    readonly keyring: Keyring;
+    /** Stored files (receipts): `put`, `open`, `remove` (lib/document-store.ts). */
+    documents: DocumentStore;
   }
 }
 
@@ -112,8 +135,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('mailer', mailer);
   app.decorate('baseUrl', opts.baseUrl ?? 'http://localhost:3000');
   app.addHook('onClose', async () => mailer.close());
+  const dataKeys: DataKeySource = opts.dataKeys ?? { kind: 'none' };
+  const keyringOptions = {
+    onDevKeyFile: ({ path, created }: { path: string; created: boolean }) =>
+      app.log.warn({ dataKeyFile: path, created }, 'using the development data key file (neither DATA_KEYS nor DATA_KEY_FILE is set); not for real data, see docs/SECURITY.md'),
+    warn: (message: string) => app.log.warn(message),
+  };
+  // Configured keys are read now, so a malformed DATA_KEYS or an unreadable key file stops the start.
+  if (dataKeys.kind === 'env' || dataKeys.kind === 'file') loadKeyring(dataKeys, keyringOptions);
+  app.decorate('keyring', { getter: () => loadKeyring(dataKeys, keyringOptions) });
+  const documentMaxBytes = opts.documentMaxBytes ?? 10 * 1024 * 1024;
+  app.decorate('documents', createDocumentStore({ dir: opts.documentsDir ?? resolve('data/documents'), maxBytes: documentMaxBytes }));
   await app.register(cookie);
   await app.register(formbody, { parser: parseForm });
+  // Stream mode: nothing is parsed until an upload route reads the parts (http/upload.ts), so the
+  // CSRF check runs before a file is stored; URL-encoded forms are not affected.
+  await app.register(multipart, { limits: multipartLimits(documentMaxBytes) });
+  app.decorateRequest('upload', null);
   // Fastify's JSON parser with its default poisoning guards; an empty body on a DELETE is accepted.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
   await app.register(compress, { global: true, threshold: 1024 });
@@ -175,6 +213,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(feedsRoutes);
   await app.register(followsRoutes);
   await app.register(feedTokensRoutes);
+  await app.register(pactsRoutes);
+  await app.register(pledgesRoutes);
+  await app.register(disbursementsRoutes);
+  await app.register(beneficiariesRoutes);
+  await app.register(reportRoutes);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

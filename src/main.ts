@@ -26,6 +26,9 @@ export async function serve(o: { sqlitePath?: string; onListening?: (url: string
     baseUrl: config.baseUrl,
     smtpUrl: config.smtpUrl,
     mailFrom: config.mailFrom,
+    dataKeys: config.dataKeys,
+    documentsDir: config.documentsDir,
+    documentMaxBytes: config.documentMaxBytes,
   });
   const digests = config.digests ? startDigestScheduler({ db, mailer: app.mailer, baseUrl: config.baseUrl, log: app.log }) : null;
   const shutdown = async () => {

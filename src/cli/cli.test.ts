@@ -237,6 +237,98 @@ describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
     });
   });
 
+  describe('import rates', () => {
+    const ECB = join(ROOT, 'demo', 'ecb_eurofxref_daily.csv');
+    const countRates = async (path: string) => {
+      const h = await openDb({ engine: 'sqlite', path });
+      try {
+        return (await h.db.selectFrom('exchange_rates').select(['quote', 'rate_date', 'rate']).execute()).map((r) => ({ ...r }));
+      } finally {
+        await h.close();
+      }
+    };
+
+    test('imports the ECB history file with a summary; a second run adds nothing', async () => {
+      const env = sqlite('rates');
+      const r = await solidaris(['import', 'rates', '--format', 'ecb', ECB], env);
+      assert.equal(r.code, 0, show(r));
+      assert.ok(r.stdout.includes('Importing ECB exchange rates from ecb_eurofxref_daily.csv …'), show(r));
+      assert.ok(
+        r.stdout.includes('2,000 lines (2017-07-17 … 2025-05-09), 31 currencies: 61,045 rates added, 0 unchanged, 0 replaced, 19,555 “N/A” cells skipped'),
+        show(r),
+      );
+      assert.ok(r.stdout.includes('Not stored, as ISO 4217 no longer lists these currencies: HRK (1,400 rates)'), show(r));
+      assert.equal((await countRates(env.SQLITE_PATH)).length, 61045);
+      const again = await solidaris(['import', 'rates', '--format', 'ecb', ECB], env);
+      assert.equal(again.code, 0, show(again));
+      assert.ok(again.stdout.includes('31 currencies: 0 rates added, 61,045 unchanged, 0 replaced'), show(again));
+      assert.equal((await countRates(env.SQLITE_PATH)).length, 61045);
+    });
+
+    test('rejected cells exit 1 and are listed by line and column, in the shell language; the rest is stored', async () => {
+      const file = join(dir, 'broken-rates.csv');
+      writeFileSync(file, 'Date,USD,JPY,\n2025-01-03,1.0350,161.50,\n2025-01-02,abc,N/A,\n2025-13-01,1.0,160,\n');
+      const env = sqlite('rates-broken');
+      const r = await solidaris(['import', 'rates', '--format', 'ecb', file], env);
+      assert.equal(r.code, 1, show(r));
+      assert.ok(r.stdout.includes('3 lines (2025-01-02 … 2025-01-03), 2 currencies: 2 rates added'), show(r));
+      assert.ok(r.stdout.includes('  Line 3, column USD: “abc” is neither a positive decimal number nor N/A'), show(r));
+      assert.ok(r.stdout.includes('  Line 4, column Date: “2025-13-01” is not a date of the form YYYY-MM-DD; the line was skipped'), show(r));
+      assert.deepEqual(
+        (await countRates(env.SQLITE_PATH)).sort((a, b) => a.quote.localeCompare(b.quote)),
+        [
+          { quote: 'JPY', rate_date: '2025-01-03', rate: '161.50' },
+          { quote: 'USD', rate_date: '2025-01-03', rate: '1.0350' },
+        ],
+      );
+      const de = await solidaris(['import', 'rates', '--format', 'ecb', file], { ...sqlite('rates-broken-de'), LANG: 'de_DE.UTF-8' });
+      assert.equal(de.code, 1, show(de));
+      assert.ok(de.stdout.includes('  Zeile 3, Spalte USD: „abc“ ist weder eine positive Dezimalzahl noch N/A'), show(de));
+    });
+
+    test('a rate that differs from the stored one is kept and reported (exit 1) unless --replace', async () => {
+      const env = sqlite('rates-conflict');
+      const first = join(dir, 'rates-1.csv');
+      const revised = join(dir, 'rates-2.csv');
+      writeFileSync(first, 'Date,USD,\n2025-05-09,1.1252,\n');
+      writeFileSync(revised, 'Date,USD,\n2025-05-09,1.1253,\n');
+      assert.equal((await solidaris(['import', 'rates', '--format', 'ecb', first], env)).code, 0);
+      const kept = await solidaris(['import', 'rates', '--format', 'ecb', revised], env);
+      assert.equal(kept.code, 1, show(kept));
+      assert.ok(kept.stdout.includes('Line 2, USD on 2025-05-09: stored 1.1252, in the file 1.1253'), show(kept));
+      assert.deepEqual(await countRates(env.SQLITE_PATH), [{ quote: 'USD', rate_date: '2025-05-09', rate: '1.1252' }]);
+      const replaced = await solidaris(['import', 'rates', '--format', 'ecb', '--replace', revised], env);
+      assert.equal(replaced.code, 0, show(replaced));
+      assert.ok(replaced.stdout.includes('0 rates added, 0 unchanged, 1 replaced'), show(replaced));
+      assert.deepEqual(await countRates(env.SQLITE_PATH), [{ quote: 'USD', rate_date: '2025-05-09', rate: '1.1253' }]);
+    });
+
+    test('a missing, unreadable or foreign file exits 1 with a clear message and no stack trace', async () => {
+      const notEcb = join(dir, 'not-ecb.csv');
+      writeFileSync(notEcb, 'Datum,Kurs\n2025-01-02,1.1\n');
+      const cases: [string, string][] = [
+        [join(dir, 'missing.csv'), `Failed: Cannot read the file ${join(dir, 'missing.csv')}`],
+        [dir, `Failed: Cannot read the file ${dir}`],
+        [notEcb, 'Failed: not-ecb.csv is not an ECB reference rate file: its first line must be “Date” followed by currency codes such as USD, JPY'],
+      ];
+      for (const [file, message] of cases) {
+        const r = await solidaris(['import', 'rates', '--format', 'ecb', file], sqlite('rates-missing'));
+        assert.equal(r.code, 1, show(r));
+        assert.ok(r.stderr.split('\n').includes(message), show(r));
+        assert.doesNotMatch(r.stderr, /^\s+at /m, `no stack trace\n${show(r)}`);
+      }
+    });
+
+    test('a format that does not fit the kind exits non-zero naming both', async () => {
+      const r = await solidaris(['import', 'rates', '--format', 'fmcs', ECB], sqlite('rates-format'));
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(r.stderr, /rates cannot be imported from the format fmcs; use --format ecb/, show(r));
+      const s = await solidaris(['import', 'struggles', '--format', 'ecb', ECB], sqlite('rates-format'));
+      assert.notEqual(s.code, 0, show(s));
+      assert.match(s.stderr, /struggles cannot be imported from the format ecb; use --format fmcs/, show(s));
+    });
+  });
+
   describe('on PostgreSQL', { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' }, () => {
     const url = process.env.TEST_DATABASE_URL!;
     // Two schemas for two instances, and one holding another Kysely application's tables.

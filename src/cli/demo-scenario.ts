@@ -255,11 +255,11 @@ const ACCOUNTS: (DemoAccount & { isAdmin?: boolean; locale: string; timeZone: st
   },
   {
     email: 'grenzenlos@demo.solidaris.invalid', password: 'demo-Grenzenlos-8Hp3-Zx6v', displayName: 'Demo-Admin Solidarität Grenzenlos',
-    description: 'admin of Solidarität Grenzenlos', locale: 'de', timeZone: 'Europe/Berlin', roles: [['solidaritaet-grenzenlos', 'admin']],
+    description: "admin of Solidarität Grenzenlos; co-coordinates the Kolwezi families' pact and approves its disbursements", locale: 'de', timeZone: 'Europe/Berlin', roles: [['solidaritaet-grenzenlos', 'admin']],
   },
   {
     email: 'kolwezi@demo.solidaris.invalid', password: 'demo-Kolwezi-2Nb5-Qy8s', displayName: 'Demo Coordinator Kolwezi',
-    description: "coordinator of the Congolese miners' union Syndicat Solidarité des Mineurs de Kolwezi, member of its members-only strike committee",
+    description: "coordinator of the Congolese miners' union Syndicat Solidarité des Mineurs de Kolwezi, member of its members-only strike committee; proposes the disbursements of the families' pact",
     locale: 'en', timeZone: 'Africa/Lubumbashi', roles: [['smk-kolwezi', 'coordinator'], ['comite-de-greve-kolwezi', 'member']],
   },
   {

@@ -9,6 +9,7 @@ import { runImport } from './import.ts';
 import { createSession, deleteSession, loadViewer } from '../modules/accounts/accounts.service.ts';
 import { createInvitation } from '../modules/accounts/invitations.service.ts';
 import { buildDemoCoordination } from './demo-coordination.ts';
+import { buildDemoPacts, demoKeyring } from './demo-pacts.ts';
 
 /** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
 export const DEMO_PATH = resolve('data/demo.sqlite');
@@ -17,7 +18,8 @@ const FMCS_FILE = fileURLToPath(new URL('../../demo/fmcs_work_stoppages_2010-202
 
 /**
  * `npm run demo [-- --reset]`: creates `./data/demo.sqlite` on first run (or after `--reset`)
- * with the FMCS import plus the fictional scenario, then serves it on `PORT` (3000) and prints
+ * with the FMCS import plus the fictional scenario, its coordination layer and its solidarity pact
+ * (with the ECB rates of `demo/`), then serves it on `PORT` (3000) and prints
  * the URL and the demo accounts. Later runs reuse the file.
  */
 export async function runDemo(o: { reset: boolean }): Promise<void> {
@@ -40,6 +42,8 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
         console.log(tr.t('cli.demo.no_fmcs', { file: FMCS_FILE }));
       }
       await buildDemoCoordination(h.db);
+      // Sealed with the keys the served demo reads (the development key file beside the database unless DATA_KEYS/DATA_KEY_FILE is set).
+      await buildDemoPacts(h.db, demoKeyring(path));
     } catch (err) {
       await h.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });

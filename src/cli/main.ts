@@ -161,18 +161,96 @@ program
   });
 
 program
+  .command('check-integrity')
+  .description(tr.t('cli.help.check_integrity'))
+  .action(async () => {
+    const { checkIntegrity, INTEGRITY_CHECKS } = await import('../modules/pacts/integrity.service.ts');
+    if (!databaseExists('check-integrity')) return;
+    await withDb(async (h) => {
+      await migrateToLatest(h.db);
+      const violations = await checkIntegrity(h.db);
+      for (const v of violations) console.log(`${v.check}\t${v.pact ?? '-'}\t${v.detail}`);
+      console.log(tr.t('cli.check_integrity.done', { checks: INTEGRITY_CHECKS.length, violations: violations.length }));
+      if (violations.length) process.exitCode = 1;
+    });
+  });
+
+program
   .command('import')
   .description(tr.t('cli.help.import'))
   .argument('<kind>', tr.t('cli.help.import_kind'))
   .argument('<file>', tr.t('cli.help.import_file'))
-  .addOption(new Option('--format <format>', tr.t('cli.help.import_format')).choices(['fmcs']).makeOptionMandatory())
-  .action(async (kind: string, file: string, o: { format: 'fmcs' }) => {
-    if (kind !== 'struggles') program.error(tr.t('cli.import.unknown_kind', { kind }));
+  .addOption(new Option('--format <format>', tr.t('cli.help.import_format')).choices(['fmcs', 'ecb', 'opencollective']).makeOptionMandatory())
+  .option('--replace', tr.t('cli.help.import_replace'))
+  .option('--pact <slug>', tr.t('cli.help.import_pact'))
+  .option('--skip-invalid', tr.t('cli.help.import_skip_invalid'))
+  .action(async (kind: string, file: string, o: { format: 'fmcs' | 'ecb' | 'opencollective'; replace?: boolean; pact?: string; skipInvalid?: boolean }) => {
+    const formats: Record<string, string> = { struggles: 'fmcs', rates: 'ecb', ledger: 'opencollective' };
+    if (!formats[kind]) program.error(tr.t('cli.import.unknown_kind', { kind }));
+    if (o.format !== formats[kind]) program.error(tr.t('cli.import.wrong_format', { kind, format: o.format, formats: formats[kind]! }));
+    if (kind === 'ledger') {
+      // Into an existing pact: a database that is not there has none (and is not created).
+      if (!databaseExists('import')) return;
+      const { runLedgerImport } = await import('./import.ts');
+      await withDb(async (h) => {
+        await migrateToLatest(h.db);
+        const { exitCode } = await runLedgerImport({ format: 'opencollective', file, pact: o.pact, db: h.db, skipInvalid: o.skipInvalid, locale: tr.locale });
+        process.exitCode = exitCode;
+      });
+      return;
+    }
+    if (kind === 'rates') {
+      const { runRatesImport } = await import('./import.ts');
+      await withDb(async (h) => {
+        await migrateToLatest(h.db);
+        const report = await runRatesImport({ format: 'ecb', file, db: h.db, replace: o.replace, locale: tr.locale, out: process.stdout });
+        // Rejected cells or kept conflicting rates need a look: a cron job should notice.
+        if (report.rejected.length || report.conflicts.length) process.exitCode = 1;
+      });
+      return;
+    }
     const { runImport } = await import('./import.ts');
     await withDb(async (h) => {
       await migrateToLatest(h.db);
-      const report = await runImport({ kind: 'struggles', format: o.format, file, db: h.db, locale: tr.locale, out: process.stdout, progress: true });
+      const report = await runImport({ kind: 'struggles', format: 'fmcs', file, db: h.db, locale: tr.locale, out: process.stdout, progress: true });
       if (report.rejected.length && report.created + report.updated === 0) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('generate-data-key')
+  .description(tr.t('data_keys.help.generate'))
+  .option('--id <id>', tr.t('data_keys.help.generate_id'))
+  .action(async (o: { id?: string }) => {
+    const { generateDataKeyLine } = await import('../lib/sealed.ts');
+    // The line alone on stdout (to append to a file); the advice on stderr.
+    console.log(generateDataKeyLine(o.id));
+    console.error(tr.t('data_keys.generate.hint'));
+  });
+
+program
+  .command('rotate-data-key')
+  .description(tr.t('data_keys.help.rotate'))
+  .option('--batch-size <rows>', tr.t('data_keys.help.batch_size'), '500')
+  .action(async (o: { batchSize: string }) => {
+    const { loadKeyring } = await import('../lib/sealed.ts');
+    const { rotateSealedColumns } = await import('../db/sealed-columns.ts');
+    const batchSize = Number(o.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) program.error(tr.t('data_keys.bad_batch_size', { value: o.batchSize }));
+    if (!databaseExists('rotate-data-key')) return;
+    const keyring = loadKeyring(loadConfig().dataKeys, { onDevKeyFile: ({ path }) => console.error(tr.t('data_keys.dev_file', { path })) });
+    console.log(tr.t('data_keys.rotate.current', { id: keyring.currentKey().id }));
+    await withDb(async (h) => {
+      await migrateToLatest(h.db);
+      const counts = await rotateSealedColumns(h.db, keyring, { batchSize });
+      for (const c of counts) {
+        console.log(tr.t('data_keys.rotate.column', { table: c.table, column: c.column, resealed: c.resealed, current: c.current, failed: c.failed.length }));
+        for (const f of c.failed) console.log(tr.t('data_keys.rotate.failed_row', { table: c.table, id: f.id, code: f.code }));
+      }
+      if (counts.some((c) => c.failed.length)) {
+        console.error(tr.t('data_keys.rotate.incomplete'));
+        process.exitCode = 1;
+      } else console.log(tr.t('data_keys.rotate.done'));
     });
   });
 

@@ -73,4 +73,32 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ BASE_URL: 'https://s.example' }).mailFrom, 'Solidaris <no-reply@s.example>');
     assert.throws(() => loadConfig({ SMTP_URL: 'http://mail.example' }), ConfigError);
   });
+
+  test('data keys: DATA_KEYS, or DATA_KEY_FILE resolved absolute; both at once is a ConfigError', () => {
+    assert.deepEqual(loadConfig({ DATA_KEYS: 'k1:abc' }).dataKeys, { kind: 'env', value: 'k1:abc' });
+    assert.deepEqual(loadConfig({ DATA_KEY_FILE: 'secrets/keys' }).dataKeys, { kind: 'file', path: resolve('secrets/keys') });
+    assert.deepEqual(loadConfig({ DATA_KEY_FILE: '/etc/solidaris/keys', NODE_ENV: 'production' }).dataKeys, { kind: 'file', path: '/etc/solidaris/keys' });
+    assert.throws(() => loadConfig({ DATA_KEYS: 'k1:abc', DATA_KEY_FILE: '/etc/keys' }), ConfigError);
+  });
+
+  test('without data keys: a development key file beside the SQLite file, none in production', () => {
+    assert.deepEqual(loadConfig({}).dataKeys, { kind: 'dev-file', path: resolve('data/data-keys') });
+    assert.deepEqual(loadConfig({ SQLITE_PATH: '/tmp/s/x.sqlite' }).dataKeys, { kind: 'dev-file', path: '/tmp/s/data-keys' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@db/s' }).dataKeys, { kind: 'dev-file', path: resolve('data/data-keys') });
+    assert.deepEqual(loadConfig({ NODE_ENV: 'production' }).dataKeys, { kind: 'none' });
+    assert.deepEqual(loadConfig({ NODE_ENV: 'production', DATA_KEYS: '' }).dataKeys, { kind: 'none' }, 'an empty DATA_KEYS is unset');
+  });
+
+  test('DOCUMENTS_DIR (default ./data/documents, resolved absolute) and DOCUMENT_MAX_BYTES (default 10 MiB)', () => {
+    const c = loadConfig({});
+    assert.equal(c.documentsDir, resolve('data/documents'));
+    assert.equal(c.documentMaxBytes, 10_485_760);
+    const d = loadConfig({ DOCUMENTS_DIR: 'receipts', DOCUMENT_MAX_BYTES: '2048' });
+    assert.equal(d.documentsDir, resolve('receipts'));
+    assert.ok(isAbsolute(d.documentsDir));
+    assert.equal(d.documentMaxBytes, 2048);
+    for (const v of ['0', '-1', '1.5', 'ten', '']) {
+      assert.throws(() => loadConfig({ DOCUMENT_MAX_BYTES: v }), ConfigError, JSON.stringify(v));
+    }
+  });
 });

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DbTarget } from '../db/client.ts';
+import type { DataKeySource } from '../lib/sealed.ts';
 
 /** Validated process configuration. */
 export interface Config {
@@ -20,6 +21,12 @@ export interface Config {
   mailFrom: string;
   /** Run the e-mail digest scheduler inside `serve` (every 5 minutes); false when cron runs `solidaris send-digests` instead. */
   digests: boolean;
+  /** Where the data keys for sealed fields come from (lib/sealed.ts); never the database. */
+  dataKeys: DataKeySource;
+  /** Directory of stored documents (receipts), absolute. */
+  documentsDir: string;
+  /** Largest accepted document, in bytes. */
+  documentMaxBytes: number;
 }
 
 /** Thrown when an environment variable has a value the process cannot run with. */
@@ -31,9 +38,15 @@ export class ConfigError extends Error {}
  * `SQLITE_PATH`, default `./data/solidaris.sqlite`), `BASE_URL`, `LOG_LEVEL` (info),
  * `SECURE_COOKIES` (1 when `BASE_URL` is https), `SMTP_URL` (smtp:// or smtps://; unset: mail is
  * written to the log), `MAIL_FROM` (default `Solidaris <no-reply@` + the `BASE_URL` host + `>`),
- * `DIGESTS` (`on`, the default, or `off`: no digest scheduler in `serve`).
+ * `DIGESTS` (`on`, the default, or `off`: no digest scheduler in `serve`),
+ * `DATA_KEYS` (data key entries `id:base64key`, current first) or `DATA_KEY_FILE` (a file of them);
+ * with neither, outside `NODE_ENV=production`, a development key file `data-keys` beside the SQLite
+ * file (`./data/data-keys` with PostgreSQL), and in production no key (sealing fails) — see
+ * lib/sealed.ts; `DOCUMENTS_DIR` (default `./data/documents`, resolved absolute) and
+ * `DOCUMENT_MAX_BYTES` (default 10485760 = 10 MiB).
  * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, an
- *   `SMTP_URL` that is not smtp:// or smtps://, or a `DIGESTS` other than on/off.
+ *   `SMTP_URL` that is not smtp:// or smtps://, a `DIGESTS` other than on/off, both `DATA_KEYS`
+ *   and `DATA_KEY_FILE` set, or a `DOCUMENT_MAX_BYTES` that is not a whole number ≥ 1.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sqlitePath?: string } = {}): Config {
   const port = Number(env.PORT ?? 3000);
@@ -55,6 +68,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
   const mailFrom = env.MAIL_FROM || `Solidaris <no-reply@${new URL(baseUrl).hostname}>`;
   const digests = (env.DIGESTS || 'on').trim().toLowerCase();
   if (digests !== 'on' && digests !== 'off') throw new ConfigError(`DIGESTS must be on or off, got ${env.DIGESTS}`);
+  if (env.DATA_KEYS && env.DATA_KEY_FILE) throw new ConfigError('set DATA_KEYS or DATA_KEY_FILE, not both');
+  const dataKeys: DataKeySource = env.DATA_KEYS
+    ? { kind: 'env', value: env.DATA_KEYS }
+    : env.DATA_KEY_FILE
+      ? { kind: 'file', path: resolve(env.DATA_KEY_FILE) }
+      : env.NODE_ENV === 'production'
+        ? { kind: 'none' }
+        : { kind: 'dev-file', path: db.engine === 'sqlite' ? join(dirname(db.path), 'data-keys') : resolve('./data/data-keys') };
+  const documentMaxBytes = Number(env.DOCUMENT_MAX_BYTES ?? 10 * 1024 * 1024);
+  if (!Number.isSafeInteger(documentMaxBytes) || documentMaxBytes < 1)
+    throw new ConfigError(`DOCUMENT_MAX_BYTES must be a whole number of bytes, at least 1, got ${env.DOCUMENT_MAX_BYTES}`);
   return {
     port,
     host,
@@ -66,5 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     smtpUrl,
     mailFrom,
     digests: digests === 'on',
+    dataKeys,
+    documentsDir: resolve(env.DOCUMENTS_DIR || './data/documents'),
+    documentMaxBytes,
   };
 }

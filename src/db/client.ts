@@ -35,8 +35,11 @@ function parseInstant(value: string): string {
 }
 
 /** Counts (`bigint`) become numbers; they stay far below 2^53 here. */
+/** PostgreSQL `bigint` as a JS number; throws beyond 2^53 rather than silently losing digits (money is in minor units). */
 function parseInt8(value: string): number {
-  return Number(value);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} is beyond the safe integer range`);
+  return n;
 }
 
 /**

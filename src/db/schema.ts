@@ -33,6 +33,18 @@ export interface Database {
   local_actions: LocalActionsTable;
   follows: FollowsTable;
   feed_tokens: FeedTokensTable;
+  pacts: PactsTable;
+  pact_organizations: PactOrganizationsTable;
+  pact_struggles: PactStrugglesTable;
+  pledges: PledgesTable;
+  beneficiaries: BeneficiariesTable;
+  pact_documents: PactDocumentsTable;
+  ledger_entries: LedgerEntriesTable;
+  pact_balances: PactBalancesTable;
+  pact_month_totals: PactMonthTotalsTable;
+  pact_sequences: PactSequencesTable;
+  disbursements: DisbursementsTable;
+  exchange_rates: ExchangeRatesTable;
 }
 
 export interface UsersTable {
@@ -408,4 +420,176 @@ export interface FeedTokensTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+// ---- Solidarity pacts (amounts are signed or positive integer minor units of an ISO 4217 currency)
+
+export type PactStatus = 'open' | 'paused' | 'closed';
+export type PledgeFrequency = 'once' | 'monthly' | 'quarterly';
+/** The documented kinds of ledger entries (docs/LEDGER.md). */
+export type LedgerEntryKind = 'contribution' | 'disbursement' | 'fee' | 'exchange' | 'transfer' | 'reversal';
+export type CounterpartyKind = 'organization' | 'person' | 'beneficiary' | 'external' | 'pact';
+export type DisbursementStatus = 'proposed' | 'approved' | 'rejected' | 'withdrawn';
+
+export interface PactsTable {
+  id: string;
+  slug: string;
+  /** The organization that owns the record and decides who sees it. */
+  organization_id: string;
+  title: string;
+  description: string;
+  /** BCP 47 tag of title and description. */
+  lang: string;
+  beneficiary_group: string;
+  country: string | null;
+  goal_minor: number | null;
+  goal_currency: string | null;
+  /** Date-only `YYYY-MM-DD`. */
+  period_start: string;
+  period_end: string | null;
+  status: PactStatus;
+  closed_at: string | null;
+  visibility: Visibility;
+  search_text: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PactOrganizationsTable {
+  pact_id: string;
+  organization_id: string;
+}
+
+export interface PactStrugglesTable {
+  pact_id: string;
+  struggle_id: string;
+}
+
+export interface PledgesTable {
+  id: string;
+  pact_id: string;
+  organization_id: string | null;
+  user_id: string | null;
+  pledger_name: string | null;
+  /** Per installment, positive minor units. */
+  amount_minor: number;
+  currency: string;
+  frequency: PledgeFrequency;
+  start_date: string;
+  end_date: string | null;
+  note: string | null;
+  cancelled_at: string | null;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface BeneficiariesTable {
+  id: string;
+  pact_id: string;
+  code: string;
+  kind: 'household' | 'person';
+  household_size: number | null;
+  /** AES-256-GCM envelope of the personal fields (lib/sealed.ts); never plain text. */
+  sealed_personal: string;
+  archived_at: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PactDocumentsTable {
+  id: string;
+  pact_id: string;
+  storage_key: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  uploaded_by: string | null;
+  uploaded_at: string;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  pact_id: string;
+  seq: number;
+  group_id: string;
+  kind: LedgerEntryKind;
+  /** The kind this entry counts under in reports (a reversal: the reversed entry's kind). */
+  flow: LedgerEntryKind;
+  /** Signed minor units: positive into the pact, negative out of it. */
+  amount_minor: number;
+  currency: string;
+  value_date: string;
+  counterparty_kind: CounterpartyKind;
+  counterparty_organization_id: string | null;
+  counterparty_user_id: string | null;
+  counterparty_beneficiary_id: string | null;
+  counterparty_pact_id: string | null;
+  counterparty_name: string | null;
+  reference: string | null;
+  description: string | null;
+  reverses_id: string | null;
+  pledge_id: string | null;
+  document_id: string | null;
+  rate: string | null;
+  rate_source: string | null;
+  rate_date: string | null;
+  external_ref: string | null;
+  recorded_by: string | null;
+  recorded_at: string;
+  balance_after_minor: number;
+}
+
+export interface PactBalancesTable {
+  pact_id: string;
+  currency: string;
+  balance_minor: number;
+  entry_count: number;
+  last_seq: number;
+}
+
+export interface PactMonthTotalsTable {
+  pact_id: string;
+  /** `YYYY-MM` of the value date. */
+  month: string;
+  currency: string;
+  flow: LedgerEntryKind;
+  total_minor: number;
+  entry_count: number;
+}
+
+export interface PactSequencesTable {
+  pact_id: string;
+  last_seq: number;
+}
+
+export interface DisbursementsTable {
+  id: string;
+  pact_id: string;
+  beneficiary_id: string | null;
+  payee_name: string | null;
+  amount_minor: number;
+  currency: string;
+  purpose: string;
+  value_date: string;
+  document_id: string | null;
+  status: DisbursementStatus;
+  proposed_by: string | null;
+  proposed_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  entry_id: string | null;
+}
+
+export interface ExchangeRatesTable {
+  source: string;
+  rate_date: string;
+  base: string;
+  quote: string;
+  /** Units of `quote` per one `base`, the source's decimal string. */
+  rate: string;
+  imported_at: string;
 }

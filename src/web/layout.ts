@@ -21,6 +21,7 @@ function nav(ctx: PageContext): VNode {
     ['/struggles', 'nav.struggles'],
     ['/calls', 'nav.calls'],
     ['/action-days', 'nav.action_days'],
+    ['/pacts', 'nav.pacts'],
     ['/organizations', 'nav.organizations'],
     ['/networks', 'nav.networks'],
   ];

@@ -50,6 +50,12 @@ const PAGES: PageSpec[] = [
   { name: 'following', path: (f) => `/organizations/${f.follower.slug}/following`, as: 'follower' },
   { name: 'notifications', path: () => '/notifications', as: 'follower' },
   { name: 'account/feeds', path: () => '/account/feeds', as: 'follower' },
+  { name: 'pacts', path: () => '/pacts' },
+  { name: 'pact', path: (f) => `/pacts/${f.pact}` },
+  { name: 'pact ledger', path: (f) => `/pacts/${f.pact}/ledger` },
+  { name: 'pact ledger (coordinator)', path: (f) => `/pacts/${f.pact}/ledger`, as: 'admin' },
+  { name: 'pact edit', path: (f) => `/pacts/${f.pact}/edit`, as: 'admin' },
+  { name: 'pacts/new', path: () => '/pacts/new', as: 'admin' },
 ];
 
 interface Row {

@@ -82,6 +82,12 @@ const PAGES: PageSpec[] = [
   { name: 'account-feeds', path: () => '/account/feeds', as: 'follower' },
   { name: 'local-action-edit', path: (f) => `/action-days/${f.actionDay}/local-actions/${f.localAction}/edit`, as: 'admin' },
   { name: 'local-action-remove', path: (f) => `/action-days/${f.actionDay}/local-actions/${f.localAction}/remove`, as: 'admin' },
+  { name: 'pacts', path: () => '/pacts' },
+  { name: 'pact', path: (f) => `/pacts/${f.pact}` },
+  { name: 'pact-ledger', path: (f) => `/pacts/${f.pact}/ledger` },
+  { name: 'pact-ledger-coordinator', path: (f) => `/pacts/${f.pact}/ledger`, as: 'admin' },
+  { name: 'pact-edit', path: (f) => `/pacts/${f.pact}/edit`, as: 'admin' },
+  { name: 'pact-new-errors', path: () => '/pacts/new', as: 'admin', submitEmpty: true, status: 422 },
 ];
 
 /** `lang` of the document element. */

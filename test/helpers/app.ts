@@ -1,8 +1,15 @@
 import { after, before, beforeEach } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.ts';
 import { createTestDb, type TestDb, type TestEngine } from './db.ts';
 import { createSession, createUser, setOrganizationRole } from '../../src/modules/accounts/accounts.service.ts';
+import { generateDataKeyLine } from '../../src/lib/sealed.ts';
+
+/** One data key per test process (sealed fields in test apps); tests may pass their own `dataKeys`. */
+const TEST_DATA_KEYS = { kind: 'env', value: generateDataKeyLine('test') } as const;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -16,7 +23,9 @@ export type TestAppOptions = Partial<Omit<AppOptions, 'db' | 'engine'>>;
 /** The application as production builds it, on a fresh test database of `engine`. */
 export async function buildTestApp(engine: TestEngine, extra: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDb(engine);
-  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000, ...extra });
+  // Stored documents go to a temp directory of this app, removed on close.
+  const documentsDir = mkdtempSync(join(tmpdir(), 'solidaris-documents-'));
+  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000, dataKeys: TEST_DATA_KEYS, documentsDir, ...extra });
   await app.ready();
   return {
     app,
@@ -24,6 +33,7 @@ export async function buildTestApp(engine: TestEngine, extra: TestAppOptions = {
     async close() {
       await app.close();
       await db.drop();
+      rmSync(documentsDir, { recursive: true, force: true });
     },
   };
 }

@@ -12,6 +12,8 @@ import { addStruggleUpdate, createStruggle, type StruggleInput } from '../../src
 import { addResponse, createCall } from '../../src/modules/calls/calls.service.ts';
 import { localToInstant } from '../../src/lib/zoned-time.ts';
 import { newId } from '../../src/lib/ids.ts';
+import { createPact } from '../../src/modules/pacts/pacts.service.ts';
+import { recordEntries, reverseEntry } from '../../src/modules/pacts/ledger.service.ts';
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
@@ -165,6 +167,8 @@ export interface PagesFixture {
   localAction: string;
   /** An organization following the struggle, Congo and the mining network (so its members have notifications). */
   follower: { slug: string; id: string };
+  /** A solidarity pact for the strikers' families with contributions in three currencies, fees, payments and a reversal. */
+  pact: string;
 }
 
 /** 30 countries the 1:110M world map can draw, with a city each. */
@@ -315,7 +319,40 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     await db.insertInto('follows').values({ id: newId(), organization_id: parent.id, target_kind: kind, target_id: target, created_by: null, created_at: '2020-01-01T00:00:00.000Z' }).execute();
   }
 
+  // A solidarity pact for the strikers' families: contributions in EUR, USD and CDF over several
+  // months, a fee, payments out and one reversed contribution (the ledger's marks and links).
+  const pact = await createPact(
+    db,
+    null,
+    {
+      organization: cd.slug, initiators: [women.slug], struggles: [kamoto.slug], slug: 'familles-kamoto', lang: 'fr',
+      title: 'Pacte de solidarité avec les familles des grévistes de Kamoto',
+      description: 'Les familles des mineurs en grève sont sans revenu depuis février.\nLe pacte paie la nourriture, les frais scolaires et les soins.',
+      beneficiaryGroup: 'Familles des mineurs de la coopérative de Kamoto', country: 'CD',
+      goalAmount: '25000', goalCurrency: 'EUR', periodStart: '2026-02-15', periodEnd: '2026-12-31', visibility: 'public',
+    },
+    { trusted: true },
+  );
+  const orgId = async (slug: string) => (await db.selectFrom('organizations').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
+  const payer = async (slug: string) => ({ kind: 'organization' as const, organizationId: await orgId(slug), name: null });
+  const ig = await payer(child.slug);
+  const maden = await payer(tr.slug);
+  const record = (entries: Parameters<typeof recordEntries>[1]['entries']) => recordEntries(db, { pactId: pact.id, recordedBy: null, entries });
+  await record([
+    { kind: 'contribution', amountMinor: 250_000, currency: 'EUR', valueDate: '2026-02-20', counterparty: ig, reference: 'Sammlung Vertrauensleute Februar' },
+    { kind: 'fee', amountMinor: -1_250, currency: 'EUR', valueDate: '2026-02-20', counterparty: { kind: 'external', name: null }, reference: 'Sammlung Vertrauensleute Februar' },
+  ]);
+  await record([{ kind: 'contribution', amountMinor: 80_000, currency: 'USD', valueDate: '2026-03-02', counterparty: { kind: 'external', name: 'Miners Solidarity Fund' }, reference: 'Wire 2026-031' }]);
+  await record([{ kind: 'contribution', amountMinor: 150_000_00, currency: 'CDF', valueDate: '2026-03-08', counterparty: { kind: 'person', name: 'Mama Kalenga' }, reference: 'Collecte au marché' }]);
+  const [doubled] = await record([{ kind: 'contribution', amountMinor: 50_000, currency: 'EUR', valueDate: '2026-03-15', counterparty: maden, reference: 'Dayanışma aidatı' }]);
+  await reverseEntry(db, { pactId: pact.id, entryId: doubled!.id, valueDate: '2026-03-16', recordedBy: null, description: 'Recorded twice' });
+  await record([{ kind: 'contribution', amountMinor: 50_000, currency: 'EUR', valueDate: '2026-03-15', counterparty: maden, reference: 'Dayanışma aidatı' }]);
+  for (const [month, amount] of [['03', 120_000], ['04', 135_000], ['05', 128_500]] as const) {
+    await record([{ kind: 'disbursement', amountMinor: -amount, currency: 'EUR', valueDate: `2026-${month}-28`, counterparty: { kind: 'external', name: 'Coopérative alimentaire de Kolwezi' }, reference: `Colis alimentaires ${month}/2026` }]);
+    await record([{ kind: 'contribution', amountMinor: 150_000, currency: 'EUR', valueDate: `2026-${month}-05`, counterparty: ig, reference: `Sammlung ${month}/2026` }]);
+  }
+
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
-  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', localAction, follower: { slug: parent.slug, id: parent.id } };
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', localAction, follower: { slug: parent.slug, id: parent.id }, pact: pact.slug };
 }

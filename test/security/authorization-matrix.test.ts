@@ -11,6 +11,7 @@ import {
   NETWORK,
   NETWORK_MEMBERS,
   ORGS,
+  PACTS,
   STRUGGLES,
   VOLATILE,
   captureRows,
@@ -30,6 +31,7 @@ import {
   type StruggleKey,
   type CallKey,
   type DayKey,
+  type PactKey,
   type World,
 } from './fixture.ts';
 import { KNOWN_DEVIATIONS, POLICIES, RULES, type Cell, type RoutePolicy, type Target, type TargetKey } from './route-policies.ts';
@@ -70,6 +72,10 @@ function resolveTarget(world: World, key: TargetKey): Target {
     const d = DAYS[name as DayKey];
     return { key, params: { slug: d.slug }, visibility: d.visibility, owner: d.owner };
   }
+  if (kind === 'pact' || kind === 'entry') {
+    const p = PACTS[name as PactKey];
+    return { key, params: kind === 'pact' ? { slug: p.slug } : { slug: p.slug, id: world.entryIds[p.key] }, visibility: p.visibility, owner: p.owner };
+  }
   if (kind === 'local') {
     const d = DAYS[name as DayKey];
     return { key, params: { slug: d.slug, id: world.localActionIds[d.key] }, visibility: d.visibility, owner: d.owner };
@@ -103,6 +109,7 @@ function defaultTargets(url: string): TargetKey[] | null {
     if (/\/networks\/:slug/.test(url)) return ['network:N'];
     if (/\/calls\/:slug/.test(url)) return ['call:CPUB', 'call:CPRIV'];
     if (/\/action-days\/:slug/.test(url)) return ['day:DPUB', 'day:DPRIV'];
+    if (/\/pacts\/:slug/.test(url)) return ['pact:PPUB', 'pact:PPRIV'];
   }
   return null;
 }
@@ -128,6 +135,11 @@ function expectedShown(world: World, actor: Actor, policy: RoutePolicy, target: 
       else if (kind === 'network') out.push(NETWORK.marker);
       else if (kind === 'call') out.push(CALLS[name as CallKey].marker);
       else if (kind === 'day' || kind === 'local') out.push(DAYS[name as DayKey].marker);
+      else if (kind === 'pact' || kind === 'entry') out.push(PACTS[name as PactKey].marker);
+    } else if (s === 'entries' && (kind === 'pact' || kind === 'entry')) {
+      out.push(PACTS[name as PactKey].entryMarker);
+    } else if (s === 'pacts') {
+      for (const p of Object.values(PACTS)) if (sees(actor, p)) out.push(p.marker);
     } else if (s === 'responses' && kind === 'call') {
       for (const c of Object.values(CALLS)) if (c.key === name && sees(actor, c)) out.push(c.responseMarker);
     } else if (s === 'local-actions' && (kind === 'day' || kind === 'local')) {

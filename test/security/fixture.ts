@@ -6,6 +6,7 @@ import { cookiesFrom } from '../helpers/app.ts';
 import { createSession, createUser, setOrganizationRole } from '../../src/modules/accounts/accounts.service.ts';
 import { addStruggleUpdate } from '../../src/modules/struggles/struggles.service.ts';
 import { makeNetwork, makeNetworkMembership, makeOrganization, makeStruggle } from '../helpers/factories.ts';
+import { initLedger, recordEntries } from '../../src/modules/pacts/ledger.service.ts';
 
 /**
  * The world the security tests run in, and an oracle that says — independently of
@@ -110,10 +111,26 @@ export const DAYS: Record<DayKey, DaySpec> = {
   DPRIV: { key: 'DPRIV', slug: 'day-zmkdayprivate', title: 'Closed planning day ZMKDAYPRIVATE', marker: 'ZMKDAYPRIVATE', visibility: 'private', owner: 'A', localMarker: 'ZMKLOCALPRIVATE' },
 };
 
-/** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action. */
+/** Solidarity pacts owned by organization A, each with one contribution on its ledger (the entry's reference carries `entryMarker`). */
+export type PactKey = 'PPUB' | 'PPRIV';
+export interface PactSpec {
+  key: PactKey;
+  slug: string;
+  title: string;
+  marker: string;
+  visibility: Visibility;
+  owner: OrgKey;
+  entryMarker: string;
+}
+export const PACTS: Record<PactKey, PactSpec> = {
+  PPUB: { key: 'PPUB', slug: 'pact-zmkpactpublic', title: 'Miners families fund ZMKPACTPUBLIC', marker: 'ZMKPACTPUBLIC', visibility: 'public', owner: 'A', entryMarker: 'ZMKENTRYPUBLIC' },
+  PPRIV: { key: 'PPRIV', slug: 'pact-zmkpactprivate', title: 'Legal aid fund ZMKPACTPRIVATE', marker: 'ZMKPACTPRIVATE', visibility: 'private', owner: 'A', entryMarker: 'ZMKENTRYPRIVATE' },
+};
+
+/** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action, a pact, a ledger entry. */
 export interface MarkedRecord {
   id: string;
-  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local';
+  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local' | 'pact' | 'entry';
   visibility: Visibility;
   owner: OrgKey | null;
   marker: string;
@@ -156,6 +173,9 @@ export interface World {
   feedTokenId: string;
   /** Session references (first 16 hex digits of the session hash) per signed-in actor. */
   sessionRefs: Partial<Record<Actor, string>>;
+  pactIds: Record<PactKey, string>;
+  /** The contribution on each pact's ledger (`:id` of the entry routes). */
+  entryIds: Record<PactKey, string>;
 }
 
 /** The actor's role in an organization of the fixture (undefined: none). */
@@ -277,6 +297,26 @@ export async function seedWorld(t: TestApp): Promise<World> {
       .execute();
   }
 
+  // Solidarity pacts of A, written directly; their one contribution goes through the ledger service.
+  const pactIds = {} as Record<PactKey, string>;
+  const entryIds = {} as Record<PactKey, string>;
+  for (const [i, p] of Object.values(PACTS).entries()) {
+    const id = `0190ffff-0000-7000-8000-00000000000${i + 1}`;
+    pactIds[p.key] = id;
+    await db
+      .insertInto('pacts')
+      .values({ id, slug: p.slug, organization_id: orgIds[p.owner], title: p.title, description: `Fund ${p.marker}`, lang: 'en', beneficiary_group: 'Families of the miners', country: 'CD', goal_minor: 1_000_000, goal_currency: 'EUR', period_start: '2026-01-01', period_end: null, status: 'open', closed_at: null, visibility: p.visibility, search_text: p.title.toLowerCase(), created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+    await db.insertInto('pact_organizations').values({ pact_id: id, organization_id: orgIds[p.owner] }).execute();
+    await initLedger(db, id);
+    const [entry] = await recordEntries(db, {
+      pactId: id,
+      recordedBy: null,
+      entries: [{ kind: 'contribution', amountMinor: 25_000, currency: 'EUR', valueDate: '2026-03-05', counterparty: { kind: 'external', name: 'Collection at the gate' }, reference: `Transfer ${p.entryMarker}` }],
+    });
+    entryIds[p.key] = entry!.id;
+  }
+
   const actors = {} as Record<Actor, ActorSession>;
   for (const actor of ACTORS) {
     let userId: string | null = null;
@@ -364,8 +404,12 @@ export async function seedWorld(t: TestApp): Promise<World> {
       { id: dayIds[d.key], kind: 'day' as const, visibility: d.visibility, owner: d.owner, marker: d.marker },
       { id: `${dayIds[d.key]}:local`, kind: 'local' as const, visibility: d.visibility, owner: d.owner, marker: d.localMarker },
     ]),
+    ...Object.values(PACTS).flatMap((p) => [
+      { id: pactIds[p.key], kind: 'pact' as const, visibility: p.visibility, owner: p.owner, marker: p.marker },
+      { id: entryIds[p.key], kind: 'entry' as const, visibility: p.visibility, owner: p.owner, marker: p.entryMarker },
+    ]),
   ];
-  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs };
+  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs, pactIds, entryIds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,8 +490,12 @@ export async function restore(t: TestApp, base: Rows, tables: string[]): Promise
   const db = t.db.db;
   const rowsOf = (table: string) => base.get(table) ?? [];
   if (t.db.engine === 'sqlite') {
+    // Append-only tables (the ledger) refuse DELETE through triggers: lift those of the tables put
+    // back, and restore them afterwards.
+    const triggers = (await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'trigger' and tbl_name in (${sql.join(tables)})`.execute(db)).rows;
     await sql`PRAGMA foreign_keys = OFF`.execute(db);
     try {
+      for (const tr of triggers) await sql`DROP TRIGGER ${sql.id(tr.name)}`.execute(db);
       await db.transaction().execute(async (tx) => {
         for (const table of tables) {
           await sql`DELETE FROM ${sql.table(table)}`.execute(tx);
@@ -455,6 +503,7 @@ export async function restore(t: TestApp, base: Rows, tables: string[]): Promise
         }
       });
     } finally {
+      for (const tr of triggers) await sql.raw(tr.sql).execute(db);
       await sql`PRAGMA foreign_keys = ON`.execute(db);
     }
   } else {

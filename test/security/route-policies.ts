@@ -35,6 +35,10 @@ export type TargetKey =
   | `follow:${'A' | 'AP'}`
   /** The `admin` actor's personal feed token (`:id`). */
   | 'feedtoken:admin'
+  /** A solidarity pact of A (`:slug`). */
+  | `pact:${'PPUB' | 'PPRIV'}`
+  /** The contribution on a pact's ledger (`:slug` of the pact, `:id` of the entry; the pact's visibility). */
+  | `entry:${'PPUB' | 'PPRIV'}`
   | 'token:bogus'
   | 'none';
 
@@ -96,6 +100,8 @@ export const RULES = {
   'struggle-edit': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Publish a struggle for organization A: members and up of A (a viewer only reads). */
   'org-publish': (c: Cell) => leads(c.role) || c.role === 'member',
+  /** Anyone who leads (admin or coordinator of) some organization: the new-pact page. */
+  'lead-somewhere': (c: Cell) => ['coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
   /** Anyone with a publishing role (member and up) in some organization: the new-call page. */
   'publish-somewhere': (c: Cell) => ['member', 'coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
   /** Record a response of organization A to the target call: who sees the call and publishes for A. */
@@ -157,7 +163,11 @@ export type Show =
   /** Every fixture organization the actor may see. */
   | 'organizations'
   /** Network N. */
-  | 'network';
+  | 'network'
+  /** Every fixture pact the actor may see (lists). */
+  | 'pacts'
+  /** The contribution on the target pact's ledger (its reference). */
+  | 'entries';
 
 export interface RoutePolicy {
   rule: RuleName;
@@ -197,6 +207,17 @@ const CALL_TARGETS: TargetKey[] = ['call:CPUB', 'call:CPRIV'];
 const DAY_TARGETS: TargetKey[] = ['day:DPUB', 'day:DPRIV'];
 const FOLLOW_TARGETS: TargetKey[] = ['follow:A', 'follow:AP'];
 const LOCAL_TARGETS: TargetKey[] = ['local:DPUB', 'local:DPRIV'];
+const PACT_TARGETS: TargetKey[] = ['pact:PPUB', 'pact:PPRIV'];
+const ENTRY_TARGETS: TargetKey[] = ['entry:PPUB', 'entry:PPRIV'];
+const pactFields = (target: Target) => ({ title: 'Fund changed by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', visibility: target.visibility });
+const newPact = () => ({ organization: ORGS.A.slug, title: 'Fund started by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', goalAmount: '5000', goalCurrency: 'EUR', visibility: 'private' });
+const contribution = () => ({ amount: '10.00', currency: 'EUR', contributorKind: 'external', name: 'Collection by the matrix', reference: 'Matrix' });
+const IMMUTABLE_ENTRY = {
+  rule: 'nobody' as const,
+  targets: ['entry:PPUB'] as TargetKey[],
+  refusedAs: [405],
+  note: 'ledger entries are append-only: 405 with `Allow` for everyone, before anything is looked up (pacts.test.ts checks hidden and missing entries answer the same)',
+};
 const callFields = () => ({ struggle: STRUGGLES.SPUB.slug, organization: ORGS.A.slug, title: 'Edited call by the matrix', body: 'Send messages', lang: 'en', deadline: '2026-12-31' });
 const callForm = () => ({ ...callFields(), ask_messages: '1' });
 const callApi = () => ({ ...callFields(), asks: ['messages'] });
@@ -339,6 +360,31 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'POST /action-days/:slug/local-actions/:id/remove': { rule: 'local-action-change', targets: LOCAL_TARGETS },
   'PUT /api/v1/action-days/:slug/local-actions/:id': { rule: 'local-action-change', targets: LOCAL_TARGETS, body: (target) => ({ ...localActionBody(), visibility: target.visibility }) },
   'DELETE /api/v1/action-days/:slug/local-actions/:id': { rule: 'local-action-change', targets: LOCAL_TARGETS },
+
+  // ---- solidarity pacts of A and their ledgers: pages and API read by visibility, written by A's admins and coordinators
+  'GET /pacts': { rule: 'public-read', shows: ['pacts'] },
+  'GET /pacts/new': { rule: 'lead-somewhere' },
+  'POST /pacts/new': { rule: 'org-manage', targets: ['org:A'], body: newPact, note: 'starts a pact owned by organization A' },
+  'GET /pacts/:slug': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target'] },
+  'GET /pacts/:slug/edit': { rule: 'org-manage', targets: PACT_TARGETS, shows: ['target'] },
+  'POST /pacts/:slug/edit': { rule: 'org-manage', targets: PACT_TARGETS, body: pactFields },
+  'POST /pacts/:slug/status': { rule: 'org-manage', targets: PACT_TARGETS, body: () => ({ status: 'paused' }) },
+  'GET /pacts/:slug/ledger': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target', 'entries'] },
+  'POST /pacts/:slug/ledger/contributions': { rule: 'org-manage', targets: PACT_TARGETS, body: contribution },
+  'POST /pacts/:slug/ledger/:id/reverse': { rule: 'org-manage', targets: ENTRY_TARGETS, body: () => ({ reason: 'Correction by the matrix' }) },
+  'GET /api/v1/pacts': { rule: 'public-read', shows: ['pacts'] },
+  'POST /api/v1/pacts': { rule: 'org-manage', targets: ['org:A'], body: newPact, note: 'starts a pact owned by organization A' },
+  'GET /api/v1/pacts/:slug': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target'] },
+  'PUT /api/v1/pacts/:slug': { rule: 'org-manage', targets: PACT_TARGETS, body: pactFields },
+  'POST /api/v1/pacts/:slug/status': { rule: 'org-manage', targets: PACT_TARGETS, body: () => ({ status: 'paused' }) },
+  'GET /api/v1/pacts/:slug/balances': { rule: 'visible-read', targets: PACT_TARGETS },
+  'GET /api/v1/pacts/:slug/entries': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['entries'] },
+  'POST /api/v1/pacts/:slug/entries': { rule: 'org-manage', targets: PACT_TARGETS, body: contribution },
+  'GET /api/v1/pacts/:slug/entries/:id': { rule: 'visible-read', targets: ENTRY_TARGETS, shows: ['entries'] },
+  'POST /api/v1/pacts/:slug/entries/:id/reversal': { rule: 'org-manage', targets: ENTRY_TARGETS, body: () => ({ reason: 'Correction by the matrix' }) },
+  'PUT /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
+  'PATCH /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
+  'DELETE /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
 
   // ---- feeds (anonymous by design: public records only, for every reader)
   'GET /action-days/:slug/calendar.ics': { rule: 'public-feed', targets: DAY_TARGETS, shows: ['target'] },

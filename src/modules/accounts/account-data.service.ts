@@ -50,6 +50,24 @@ export const PERSONAL_DATA: Readonly<Record<string, Readonly<Record<string, { ex
   local_actions: { created_by: { export: 'created.localActions', erase: 'keep' } },
   follows: { created_by: { export: 'created.follows', erase: 'keep' } },
   feed_tokens: { user_id: { export: 'feedTokens', erase: 'delete' } },
+  // Solidarity pacts. The ledger is append-only (a trigger refuses changes), so its rows keep
+  // pointing at the tombstone; so do pledges, documents and disbursement decisions, which are
+  // part of the pact's accounts.
+  pacts: { created_by: { export: 'created.pacts', erase: 'keep' } },
+  ledger_entries: {
+    recorded_by: { export: 'ledgerEntriesRecorded', erase: 'keep' },
+    counterparty_user_id: { export: 'ledgerEntriesAsCounterparty', erase: 'keep' },
+  },
+  pledges: {
+    user_id: { export: 'pledges', erase: 'keep' },
+    created_by: { export: 'created.pledges', erase: 'keep' },
+  },
+  beneficiaries: { created_by: { export: 'created.beneficiaries', erase: 'keep' } },
+  pact_documents: { uploaded_by: { export: 'created.pactDocuments', erase: 'keep' } },
+  disbursements: {
+    proposed_by: { export: 'disbursements.proposed', erase: 'keep' },
+    decided_by: { export: 'disbursements.decided', erase: 'keep' },
+  },
 };
 
 /** The JSON document of `GET /account/export`. Instants are ISO 8601 UTC; dates `YYYY-MM-DD`. */
@@ -107,7 +125,67 @@ export interface AccountExport {
     localActions: { id: string; actionDay: { id: string; slug: string }; title: string; city: string; createdAt: string }[];
     /** Follows the person started for an organization (the target is a record id or a country code). */
     follows: { id: string; organization: { id: string; slug: string }; targetKind: string; targetId: string; createdAt: string }[];
+    /** Solidarity pacts the person started. */
+    pacts: { id: string; slug: string; title: string; createdAt: string }[];
+    /** Pledges the person recorded (their own or on behalf of others). */
+    pledges: PledgeExport[];
+    /** Beneficiaries the person registered: only the pseudonymous code (the personal fields are about someone else). */
+    beneficiaries: { id: string; pact: PactRef; code: string; createdAt: string }[];
+    /** Documents (receipts) the person uploaded: name and size, not the file. */
+    pactDocuments: { id: string; pact: PactRef; filename: string; contentType: string; sizeBytes: number; uploadedAt: string }[];
   };
+  /** Ledger entries the person recorded. Amounts in integer minor units of `currency`. */
+  ledgerEntriesRecorded: LedgerEntryExport[];
+  /** Ledger entries that name the person's account as who paid or was paid. */
+  ledgerEntriesAsCounterparty: LedgerEntryExport[];
+  /** Pledges made in the person's name. */
+  pledges: PledgeExport[];
+  /** Disbursements the person proposed, and those they approved or refused. */
+  disbursements: { proposed: DisbursementExport[]; decided: DisbursementExport[] };
+}
+
+/** A pact named in the export. */
+export interface PactRef {
+  id: string;
+  slug: string;
+}
+
+/** A ledger entry in the export (date-only `valueDate`; `recordedAt` an instant). */
+export interface LedgerEntryExport {
+  id: string;
+  pact: PactRef;
+  seq: number;
+  kind: string;
+  amountMinor: number;
+  currency: string;
+  valueDate: string;
+  reference: string | null;
+  recordedAt: string;
+}
+
+/** A pledge in the export. */
+export interface PledgeExport {
+  id: string;
+  pact: PactRef;
+  amountMinor: number;
+  currency: string;
+  frequency: string;
+  startDate: string;
+  endDate: string | null;
+  cancelledAt: string | null;
+  createdAt: string;
+}
+
+/** A disbursement in the export. */
+export interface DisbursementExport {
+  id: string;
+  pact: PactRef;
+  amountMinor: number;
+  currency: string;
+  purpose: string;
+  status: string;
+  proposedAt: string;
+  decidedAt: string | null;
 }
 
 function parseJson(raw: string): unknown {
@@ -201,6 +279,7 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       .orderBy('struggle_updates.created_at')
       .execute(),
   ]);
+  const pacts = await exportPactData(db, uid);
   const stored = 'withheld' as const;
   await recordAudit(db, viewer, { action: 'account.exported', subjectType: 'account', subjectId: uid });
   return {
@@ -269,7 +348,110 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
       actionDays: days.map((d) => ({ id: d.id, slug: d.slug, title: d.title, createdAt: d.created_at })),
       localActions: localActions.map((a) => ({ id: a.id, actionDay: { id: a.day_id, slug: a.slug }, title: a.title, city: a.city, createdAt: a.created_at })),
       follows: follows.map((f) => ({ id: f.id, organization: { id: f.org_id, slug: f.slug }, targetKind: f.target_kind, targetId: f.target_id, createdAt: f.created_at })),
+      pacts: pacts.created,
+      pledges: pacts.pledgesCreated,
+      beneficiaries: pacts.beneficiaries,
+      pactDocuments: pacts.documents,
     },
+    ledgerEntriesRecorded: pacts.recorded,
+    ledgerEntriesAsCounterparty: pacts.asCounterparty,
+    pledges: pacts.pledges,
+    disbursements: { proposed: pacts.proposed, decided: pacts.decided },
+  };
+}
+
+/** The pact records that name account `uid` (see {@link PERSONAL_DATA}), for the export. */
+async function exportPactData(db: Db, uid: string) {
+  const entries = (column: 'recorded_by' | 'counterparty_user_id') =>
+    db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('pacts as p', 'p.id', 'e.pact_id')
+      .select(['e.id', 'p.id as pact_id', 'p.slug', 'e.seq', 'e.kind', 'e.amount_minor', 'e.currency', 'e.value_date', 'e.reference', 'e.recorded_at'])
+      .where(`e.${column}`, '=', uid)
+      .orderBy('e.recorded_at')
+      .orderBy('e.seq')
+      .execute();
+  const pledges = (column: 'user_id' | 'created_by') =>
+    db
+      .selectFrom('pledges as g')
+      .innerJoin('pacts as p', 'p.id', 'g.pact_id')
+      .select(['g.id', 'p.id as pact_id', 'p.slug', 'g.amount_minor', 'g.currency', 'g.frequency', 'g.start_date', 'g.end_date', 'g.cancelled_at', 'g.created_at'])
+      .where(`g.${column}`, '=', uid)
+      .orderBy('g.created_at')
+      .execute();
+  const disbursements = (column: 'proposed_by' | 'decided_by') =>
+    db
+      .selectFrom('disbursements as d')
+      .innerJoin('pacts as p', 'p.id', 'd.pact_id')
+      .select(['d.id', 'p.id as pact_id', 'p.slug', 'd.amount_minor', 'd.currency', 'd.purpose', 'd.status', 'd.proposed_at', 'd.decided_at'])
+      .where(`d.${column}`, '=', uid)
+      .orderBy('d.proposed_at')
+      .execute();
+  const [created, recorded, asCounterparty, pledged, pledgesCreated, beneficiaries, documents, proposed, decided] = await Promise.all([
+    db.selectFrom('pacts').select(['id', 'slug', 'title', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    entries('recorded_by'),
+    entries('counterparty_user_id'),
+    pledges('user_id'),
+    pledges('created_by'),
+    db
+      .selectFrom('beneficiaries as b')
+      .innerJoin('pacts as p', 'p.id', 'b.pact_id')
+      .select(['b.id', 'p.id as pact_id', 'p.slug', 'b.code', 'b.created_at'])
+      .where('b.created_by', '=', uid)
+      .orderBy('b.created_at')
+      .execute(),
+    db
+      .selectFrom('pact_documents as d')
+      .innerJoin('pacts as p', 'p.id', 'd.pact_id')
+      .select(['d.id', 'p.id as pact_id', 'p.slug', 'd.filename', 'd.content_type', 'd.size_bytes', 'd.uploaded_at'])
+      .where('d.uploaded_by', '=', uid)
+      .orderBy('d.uploaded_at')
+      .execute(),
+    disbursements('proposed_by'),
+    disbursements('decided_by'),
+  ]);
+  const entry = (e: Awaited<ReturnType<typeof entries>>[number]): LedgerEntryExport => ({
+    id: e.id,
+    pact: { id: e.pact_id, slug: e.slug },
+    seq: Number(e.seq),
+    kind: e.kind,
+    amountMinor: Number(e.amount_minor),
+    currency: e.currency,
+    valueDate: e.value_date,
+    reference: e.reference,
+    recordedAt: e.recorded_at,
+  });
+  const pledge = (g: Awaited<ReturnType<typeof pledges>>[number]): PledgeExport => ({
+    id: g.id,
+    pact: { id: g.pact_id, slug: g.slug },
+    amountMinor: Number(g.amount_minor),
+    currency: g.currency,
+    frequency: g.frequency,
+    startDate: g.start_date,
+    endDate: g.end_date,
+    cancelledAt: g.cancelled_at,
+    createdAt: g.created_at,
+  });
+  const disbursement = (d: Awaited<ReturnType<typeof disbursements>>[number]): DisbursementExport => ({
+    id: d.id,
+    pact: { id: d.pact_id, slug: d.slug },
+    amountMinor: Number(d.amount_minor),
+    currency: d.currency,
+    purpose: d.purpose,
+    status: d.status,
+    proposedAt: d.proposed_at,
+    decidedAt: d.decided_at,
+  });
+  return {
+    created: created.map((p) => ({ id: p.id, slug: p.slug, title: p.title, createdAt: p.created_at })),
+    recorded: recorded.map(entry),
+    asCounterparty: asCounterparty.map(entry),
+    pledges: pledged.map(pledge),
+    pledgesCreated: pledgesCreated.map(pledge),
+    beneficiaries: beneficiaries.map((b) => ({ id: b.id, pact: { id: b.pact_id, slug: b.slug }, code: b.code, createdAt: b.created_at })),
+    documents: documents.map((d) => ({ id: d.id, pact: { id: d.pact_id, slug: d.slug }, filename: d.filename, contentType: d.content_type, sizeBytes: Number(d.size_bytes), uploadedAt: d.uploaded_at })),
+    proposed: proposed.map(disbursement),
+    decided: decided.map(disbursement),
   };
 }
 

@@ -15,6 +15,8 @@ import { createNetwork } from '../networks/networks.service.ts';
 import { createOrganization } from '../organizations/organizations.service.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Db } from '../../db/client.ts';
+import { makeBarePact } from '../../../test/helpers/ledger.ts';
+import { recordEntries } from '../pacts/ledger.service.ts';
 
 const PASSWORD = 'correct horse battery';
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0';
@@ -237,7 +239,19 @@ for (const engine of ENGINES) {
         await db().insertInto('local_actions').values({ id: newId(), action_day_id: dayId, organization_id: org.id, title: 'Rally', kind: 'rally', city: 'Kolwezi', country: 'CD', venue: null, all_day: 1, start_local: null, end_local: null, time_zone: null, starts_at: null, ends_at: null, start_date: '2026-05-01', end_date: '2026-05-01', expected_participants: null, contact: null, visibility: 'public', created_by: userId, created_at: now, updated_at: now }).execute();
         await db().insertInto('follows').values({ id: newId(), organization_id: org.id, target_kind: 'country', target_id: 'PE', created_by: userId, created_at: now }).execute();
         await db().insertInto('feed_tokens').values({ id: newId(), user_id: userId, token_hash: 'f'.repeat(64), label: 'Phone calendar', created_at: now, last_used_at: null, revoked_at: null }).execute();
-        return { org, net, struggle };
+        // A pact the person started, with ledger entries they recorded and one naming them as contributor,
+        // a pledge in their name, a beneficiary, a document and disbursements they proposed and decided.
+        const pact = await makeBarePact(db(), org.id, 'fund-1');
+        await db().updateTable('pacts').set({ created_by: userId }).where('id', '=', pact.id).execute();
+        await recordEntries(db(), { pactId: pact.id, recordedBy: userId, entries: [{ kind: 'contribution', amountMinor: 5000, currency: 'EUR', valueDate: '2026-03-04', counterparty: { kind: 'person', userId }, reference: 'Monthly' }] });
+        await db().insertInto('pledges').values({ id: newId(), pact_id: pact.id, organization_id: null, user_id: userId, pledger_name: null, amount_minor: 5000, currency: 'EUR', frequency: 'monthly', start_date: '2026-03-01', end_date: null, note: null, cancelled_at: null, created_by: userId, created_at: now }).execute();
+        await db().insertInto('beneficiaries').values({ id: newId(), pact_id: pact.id, code: 'H-0001', kind: 'household', household_size: 4, sealed_personal: 'sealed', archived_at: null, created_by: userId, created_at: now, updated_at: now }).execute();
+        await db().insertInto('pact_documents').values({ id: newId(), pact_id: pact.id, storage_key: 'k/1', filename: 'receipt.pdf', content_type: 'application/pdf', size_bytes: 1200, sha256: '0'.repeat(64), uploaded_by: userId, uploaded_at: now }).execute();
+        await db().insertInto('disbursements').values([
+          { id: newId(), pact_id: pact.id, beneficiary_id: null, payee_name: 'Pharmacy', amount_minor: 1000, currency: 'EUR', purpose: 'Medicine', value_date: '2026-03-05', document_id: null, status: 'proposed', proposed_by: userId, proposed_at: now, decided_by: null, decided_at: null, decision_note: null, entry_id: null },
+          { id: newId(), pact_id: pact.id, beneficiary_id: null, payee_name: 'School', amount_minor: 900, currency: 'EUR', purpose: 'Books', value_date: '2026-03-05', document_id: null, status: 'rejected', proposed_by: null, proposed_at: now, decided_by: userId, decided_at: now, decision_note: null, entry_id: null },
+        ]).execute();
+        return { org, net, struggle, pact };
       }
 
       /** The value at a dotted path of the export. */
@@ -274,6 +288,14 @@ for (const engine of ENGINES) {
         assert.deepEqual(doc.created.struggles.map((s) => [s.slug, s.title]), [[struggle.slug, 'Cobalt strike']]);
         assert.deepEqual(doc.created.struggleUpdates.map((u) => [u.struggle.slug, u.date]), [[struggle.slug, '2026-03-02']]);
         assert.deepEqual(doc.auditEvents.map((e) => e.action), ['organization.created', 'network.created', 'struggle.created', 'struggle.update_added']);
+        assert.deepEqual(doc.created.pacts.map((p) => p.slug), ['fund-1']);
+        assert.deepEqual(doc.ledgerEntriesRecorded.map((e) => [e.pact.slug, e.seq, e.kind, e.amountMinor, e.currency, e.valueDate]), [['fund-1', 1, 'contribution', 5000, 'EUR', '2026-03-04']]);
+        assert.deepEqual(doc.ledgerEntriesAsCounterparty.map((e) => e.seq), [1]);
+        assert.deepEqual(doc.pledges.map((p) => [p.amountMinor, p.currency, p.frequency]), [[5000, 'EUR', 'monthly']]);
+        assert.deepEqual(doc.created.beneficiaries.map((b) => b.code), ['H-0001']);
+        assert.ok(!JSON.stringify(doc).includes('sealed'), 'the sealed personal fields of a beneficiary are not in the export');
+        assert.deepEqual(doc.disbursements.proposed.map((d) => d.purpose), ['Medicine']);
+        assert.deepEqual(doc.disbursements.decided.map((d) => [d.purpose, d.status]), [['Books', 'rejected']]);
         // No secret leaves: password hash, TOTP secret, code and token hashes, session ids.
         const hash = (await db().selectFrom('users').select('password_hash').where('id', '=', me.userId).executeTakeFirstOrThrow()).password_hash;
         for (const secret of [hash, 'JBSWY3DPEHPK3PXP', 'a'.repeat(64), 'c'.repeat(64), 'd'.repeat(64), tokenHash(me.cookie.slice(4))])

@@ -1,0 +1,116 @@
+import { inTransaction, type Db } from '../../db/client.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import { NotFound, ValidationFailed } from '../../http/errors.ts';
+import { FieldChecker } from '../../lib/validate.ts';
+import { todayIn } from '../../lib/time.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { amountField, currencyField, getPactForCoordinator } from './pacts.service.ts';
+import { recordEntries, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
+
+/** Who a contribution comes from, as a form or the API names it. */
+export const CONTRIBUTOR_KINDS = ['organization', 'person', 'external'] as const;
+
+/** Raw input of a contribution recorded by a coordinator (money that arrived). */
+export interface ContributionInput {
+  /** Decimal text in `currency`, positive. */
+  amount?: unknown;
+  currency?: unknown;
+  /** Date-only `YYYY-MM-DD` the money arrived; default today in the viewer's time zone. */
+  valueDate?: unknown;
+  /** `organization` (then `organization` is a slug), `person` or `external` (then `name`). */
+  contributorKind?: unknown;
+  organization?: unknown;
+  name?: unknown;
+  reference?: unknown;
+  description?: unknown;
+  /** Id of the pledge this contribution fulfils (same pact and currency). */
+  pledge?: unknown;
+  /** Processing fee charged on it (decimal text, positive; recorded as a negative `fee` entry in the same group). */
+  fee?: unknown;
+}
+
+/** Audit details of an entry: what a coordinator reads in the log, no personal names. */
+function auditDetails(e: LedgerEntry): Record<string, unknown> {
+  return { seq: Number(e.seq), kind: e.kind, amountMinor: Number(e.amount_minor), currency: e.currency, valueDate: e.value_date };
+}
+
+/**
+ * Records a contribution (and its fee, when given) on a pact the viewer coordinates, as one
+ * group, and writes `pact.entry_recorded` to the audit log of the owning organization.
+ * @returns the stored entries (contribution first).
+ * @throws {NotFound} unknown/invisible pact or pledge; {SignInRequired}; {Forbidden} not a
+ *   coordinator; {ValidationFailed} on `amount`, `currency`, `valueDate`, `contributorKind`,
+ *   `organization`, `name`, `reference`, `description`, `pledge`, `fee`;
+ *   {PactClosed}.
+ */
+export async function recordContribution(db: Db, viewer: Viewer | null, slug: string, input: ContributionInput): Promise<LedgerEntry[]> {
+  return inTransaction(db, async (tx) => {
+    const pact = await getPactForCoordinator(tx, viewer, slug);
+    const c = new FieldChecker();
+    const currency = currencyField(c, 'currency', input.currency);
+    const amount = amountField(c, 'amount', input.amount, currency, { required: true });
+    if (amount !== null && amount <= 0) c.fail('amount', 'money.amount.not_positive');
+    const feeMinor = amountField(c, 'fee', input.fee, currency);
+    if (feeMinor !== null && feeMinor < 0) c.fail('fee', 'money.amount.not_positive');
+    if (feeMinor !== null && amount !== null && feeMinor >= amount) c.fail('fee', 'pacts.validation.fee_too_large');
+    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const kind = c.oneOf('contributorKind', input.contributorKind || 'external', CONTRIBUTOR_KINDS);
+    const orgSlug = kind === 'organization' ? c.line('organization', input.organization, { required: true, max: 80 }) : null;
+    const name = c.line('name', input.name, { max: 200 });
+    const reference = c.line('reference', input.reference, { max: 200 });
+    const description = c.text('description', input.description, { max: 2000 });
+    const pledgeId = c.line('pledge', input.pledge, { max: 40 });
+    if (c.errors.length) throw new ValidationFailed(c.errors);
+    let counterparty: Counterparty;
+    if (kind === 'organization') {
+      const org = await tx.selectFrom('organizations').select('id').where('slug', '=', orgSlug!).executeTakeFirst();
+      if (!org) throw new ValidationFailed([{ field: 'organization', messageId: 'validation.organization_unknown', values: { slugs: orgSlug! } }]);
+      counterparty = { kind: 'organization', organizationId: org.id, name };
+    } else if (kind === 'person') {
+      counterparty = { kind: 'person', name };
+    } else counterparty = { kind: 'external', name };
+    if (pledgeId) {
+      const pledge = await tx.selectFrom('pledges').select(['currency', 'cancelled_at']).where('id', '=', pledgeId).where('pact_id', '=', pact.id).executeTakeFirst();
+      if (!pledge) throw new ValidationFailed([{ field: 'pledge', messageId: 'pacts.validation.pledge_unknown' }]);
+      if (pledge.currency !== currency) throw new ValidationFailed([{ field: 'pledge', messageId: 'pacts.validation.pledge_currency', values: { currency: pledge.currency } }]);
+    }
+    const entries: NewEntry[] = [{ kind: 'contribution', amountMinor: amount!, currency: currency!, valueDate, counterparty, reference, description, pledgeId }];
+    if (feeMinor) entries.push({ kind: 'fee', amountMinor: -feeMinor, currency: currency!, valueDate, counterparty: { kind: 'external', name: null }, reference, description: null });
+    const stored = await recordEntries(tx, { pactId: pact.id, entries, recordedBy: viewer!.userId });
+    for (const e of stored)
+      await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.entry_recorded', subjectType: 'pact', subjectId: pact.id, details: auditDetails(e) });
+    return stored;
+  });
+}
+
+/**
+ * Reverses one entry of a pact the viewer coordinates (a correction; the original stays) — or,
+ * with `wholeGroup`, every entry of its event (a contribution and its fee). `reason` is kept as
+ * the reversal's description. Writes `pact.entry_reversed` to the audit log.
+ * @throws {NotFound} unknown pact or entry; {Forbidden}; {ValidationFailed} on `reason` (required)
+ *   or `valueDate`; {NotReversible}; {Overdraft}; {PactClosed}.
+ */
+export async function reverseEntryAsCoordinator(
+  db: Db,
+  viewer: Viewer | null,
+  slug: string,
+  entryId: string,
+  input: { reason?: unknown; valueDate?: unknown; wholeGroup?: unknown },
+): Promise<LedgerEntry[]> {
+  return inTransaction(db, async (tx) => {
+    const pact = await getPactForCoordinator(tx, viewer, slug);
+    const c = new FieldChecker();
+    const reason = c.line('reason', input.reason, { required: true, max: 500 });
+    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    if (c.errors.length) throw new ValidationFailed(c.errors);
+    const entry = await tx.selectFrom('ledger_entries').select(['id', 'group_id']).where('id', '=', entryId).where('pact_id', '=', pact.id).executeTakeFirst();
+    if (!entry) throw new NotFound();
+    const whole = input.wholeGroup === true || input.wholeGroup === 'true' || input.wholeGroup === 'on';
+    const stored = whole
+      ? await reverseGroup(tx, { pactId: pact.id, groupId: entry.group_id, valueDate, recordedBy: viewer!.userId, description: reason })
+      : [await reverseEntry(tx, { pactId: pact.id, entryId, valueDate, recordedBy: viewer!.userId, description: reason })];
+    for (const e of stored)
+      await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.entry_reversed', subjectType: 'pact', subjectId: pact.id, details: { ...auditDetails(e), reverses: e.reverses_id } });
+    return stored;
+  });
+}

@@ -1,0 +1,193 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES, createTestDb, type TestDb } from '../../../test/helpers/db.ts';
+import { makeOrganization, makeStruggle } from '../../../test/helpers/factories.ts';
+import { ledgerTable } from '../../../test/helpers/ledger.ts';
+import { Forbidden, ValidationFailed } from '../../http/errors.ts';
+import type { Viewer } from '../../http/viewer.ts';
+import { createUser, setOrganizationRole, viewerForAccount } from '../accounts/accounts.service.ts';
+import { createPact, getPact, setPactStatus, validatePact } from './pacts.service.ts';
+import { recordContribution, reverseEntryAsCoordinator } from './entries.service.ts';
+import { createPledge, listPledges, pledgePeriods } from './pledges.service.ts';
+import { AlreadyDecided, SecondPersonRequired, approveDisbursement, declineDisbursement, proposeDisbursement } from './disbursements.service.ts';
+import { Overdraft, PactClosed, pactBalances } from './ledger.service.ts';
+import { checkIntegrity } from './integrity.service.ts';
+
+/** The `[field, messageId]` pairs of the ValidationFailed that `fn` throws. */
+async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
+    return err.errors.map((e) => [e.field, e.messageId]);
+  }
+  assert.fail('no ValidationFailed thrown');
+}
+
+const base = { organization: 'kolwezi-union', title: 'Families of the Kamoto miners', description: 'Monthly support.', beneficiaryGroup: 'Families of miners of the Kamoto cooperative', periodStart: '2026-01-01' };
+
+describe('validatePact', () => {
+  test('the goal is stored in minor units of its currency (ISO 4217 digits)', () => {
+    assert.equal(validatePact({ ...base, goalAmount: '25000', goalCurrency: 'eur' }).goalMinor, 2500000);
+    assert.equal(validatePact({ ...base, goalAmount: '500000', goalCurrency: 'JPY' }).goalMinor, 500000);
+    assert.equal(validatePact({ ...base, goalAmount: '12.345', goalCurrency: 'KWD' }).goalMinor, 12345);
+  });
+
+  test('a goal with more decimals than its currency has is refused, never rounded; amount and currency go together', async () => {
+    assert.deepEqual(await fieldErrors(() => validatePact({ ...base, goalAmount: '5000.7', goalCurrency: 'JPY' })), [['goalAmount', 'money.amount.too_many_decimals']]);
+    assert.deepEqual(await fieldErrors(() => validatePact({ ...base, goalAmount: '100' })), [['goalCurrency', 'validation.required']]);
+    assert.deepEqual(await fieldErrors(() => validatePact({ ...base, goalAmount: '100', goalCurrency: 'XYZ' })), [['goalCurrency', 'money.currency.unknown']]);
+    assert.deepEqual(await fieldErrors(() => validatePact({ ...base, periodEnd: '2025-12-31' })), [['periodEnd', 'validation.end_before_start']]);
+  });
+});
+
+describe('pledgePeriods', () => {
+  const monthly = { frequency: 'monthly' as const, start_date: '2026-01-15', end_date: null, cancelled_at: null, amount_minor: 5000 };
+  test('monthly periods are calendar months from the start; a short payment leaves an ended month overdue', () => {
+    const periods = pledgePeriods(monthly, [{ valueDate: '2026-01-20', amountMinor: 5000 }, { valueDate: '2026-02-03', amountMinor: 2000 }], '2026-03-10');
+    assert.deepEqual(
+      periods.map((p) => [p.start, p.end, p.fulfilledMinor, p.state]),
+      [
+        ['2026-01-15', '2026-01-31', 5000, 'fulfilled'],
+        ['2026-02-01', '2026-02-28', 2000, 'overdue'],
+        ['2026-03-01', '2026-03-31', 0, 'open'],
+      ],
+    );
+  });
+
+  test('quarterly periods are calendar quarters; a reversal takes its contribution back; an end date stops them', () => {
+    const q = { ...monthly, frequency: 'quarterly' as const, start_date: '2026-02-10', end_date: '2026-06-30' };
+    const periods = pledgePeriods(q, [{ valueDate: '2026-03-01', amountMinor: 5000 }, { valueDate: '2026-03-05', amountMinor: -5000 }, { valueDate: '2026-04-01', amountMinor: 6000 }], '2026-11-30');
+    assert.deepEqual(periods.map((p) => [p.start, p.end, p.fulfilledMinor, p.state]), [['2026-02-10', '2026-03-31', 0, 'overdue'], ['2026-04-01', '2026-06-30', 6000, 'fulfilled']]);
+  });
+
+  test('a one-off pledge is due by its end date', () => {
+    const once = { ...monthly, frequency: 'once' as const, start_date: '2026-05-01', end_date: '2026-05-31' };
+    assert.equal(pledgePeriods(once, [], '2026-05-10')[0]!.state, 'open');
+    assert.equal(pledgePeriods(once, [], '2026-06-01')[0]!.state, 'overdue');
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`pacts, pledges and disbursements (${engine})`, () => {
+    let t: TestDb;
+    let alice: Viewer; // coordinator of the owning union
+    let bob: Viewer; // admin of the co-initiating union
+    let carla: Viewer; // member of the owning union (not a coordinator)
+    let dana: Viewer; // member of a pledging organization elsewhere
+    let n = 0;
+    async function person(roles: [string, 'admin' | 'coordinator' | 'member' | 'viewer'][]): Promise<Viewer> {
+      n += 1;
+      const id = await createUser(t.db, { email: `pact${n}-${engine}@example.org`, displayName: `Person ${n}`, password: 'correct horse battery' });
+      for (const [org, role] of roles) await setOrganizationRole(t.db, org, id, role);
+      return (await viewerForAccount(t.db, id))!;
+    }
+
+    before(async () => {
+      t = await createTestDb(engine);
+      const union = await makeOrganization(t.db, { name: 'Kolwezi Union', slug: 'kolwezi-union', country: 'CD' });
+      const berlin = await makeOrganization(t.db, { name: 'Berlin Solidarity', slug: 'berlin-solidarity' });
+      const istanbul = await makeOrganization(t.db, { name: 'Istanbul Miners', slug: 'istanbul-miners', country: 'TR' });
+      await makeStruggle(t.db, { title: 'Kamoto strike', slug: 'kamoto-strike' });
+      alice = await person([[union.id, 'coordinator']]);
+      bob = await person([[berlin.id, 'admin']]);
+      carla = await person([[union.id, 'member']]);
+      dana = await person([[istanbul.id, 'member']]);
+    });
+    after(() => t.drop());
+
+    test('a pact needs a leading role in its owner and every co-initiator', async () => {
+      await assert.rejects(createPact(t.db, carla, base), Forbidden);
+      assert.deepEqual(await fieldErrors(() => createPact(t.db, alice, { ...base, initiators: 'berlin-solidarity' })), [['initiators', 'validation.organization_not_yours']]);
+      const made = await createPact(t.db, alice, { ...base, struggles: 'kamoto-strike', goalAmount: '25000', goalCurrency: 'EUR' });
+      assert.equal(made.slug, 'families-of-the-kamoto-miners');
+      const pact = await getPact(t.db, null, made.slug);
+      assert.equal(pact.goal_minor, 2500000);
+      assert.deepEqual(await checkIntegrity(t.db), []);
+    });
+
+    test('two coordinators run a disbursement; the proposer cannot approve; approval cannot overdraw', async () => {
+      // Bob leads both unions for this pact: admin of Berlin, co-initiator.
+      const bobBoth = await person([]);
+      const union = await t.db.selectFrom('organizations').select('id').where('slug', '=', 'kolwezi-union').executeTakeFirstOrThrow();
+      await setOrganizationRole(t.db, union.id, bobBoth.userId, 'admin');
+      const second = (await viewerForAccount(t.db, bobBoth.userId))!;
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Strike fund Kamoto' });
+      await assert.rejects(recordContribution(t.db, carla, slug, { amount: '100', currency: 'EUR' }), Forbidden);
+      await recordContribution(t.db, alice, slug, { amount: '300.00', currency: 'EUR', valueDate: '2026-03-01', contributorKind: 'organization', organization: 'berlin-solidarity', fee: '2.50' });
+      assert.deepEqual(await fieldErrors(() => proposeDisbursement(t.db, alice, slug, { payee: 'Pharmacy', amount: '400', currency: 'EUR', purpose: 'Medicine' })), [['amount', 'pacts.errors.overdraft']]);
+      const a = await proposeDisbursement(t.db, alice, slug, { payee: 'Pharmacy', amount: '200', currency: 'EUR', purpose: 'Medicine', valueDate: '2026-03-10' });
+      const b = await proposeDisbursement(t.db, alice, slug, { payee: 'School', amount: '150', currency: 'EUR', purpose: 'School fees', valueDate: '2026-03-11' });
+      await assert.rejects(approveDisbursement(t.db, alice, slug, a.id), SecondPersonRequired);
+      await approveDisbursement(t.db, second, slug, a.id);
+      await assert.rejects(approveDisbursement(t.db, second, slug, a.id), AlreadyDecided);
+      // 297.50 − 200 = 97.50 left: the second proposal no longer fits.
+      await assert.rejects(approveDisbursement(t.db, second, slug, b.id), Overdraft);
+      const pactId = (await getPact(t.db, null, slug)).id;
+      assert.deepEqual(await pactBalances(t.db, pactId), [{ currency: 'EUR', balanceMinor: 9750, entryCount: 3 }]);
+      assert.deepEqual(await fieldErrors(() => declineDisbursement(t.db, second, slug, b.id, {})), [['note', 'validation.required']]);
+      assert.deepEqual(await declineDisbursement(t.db, second, slug, b.id, { note: 'Not enough left' }), { status: 'rejected' });
+      const reversal = await reverseEntryAsCoordinator(t.db, alice, slug, (await t.db.selectFrom('ledger_entries').select('id').where('pact_id', '=', pactId).where('kind', '=', 'disbursement').executeTakeFirstOrThrow()).id, { reason: 'Paid twice by mistake', valueDate: '2026-03-12' });
+      assert.equal(reversal.length, 1);
+      assert.equal(
+        await ledgerTable(t.db, pactId),
+        [
+          'seq  kind          flow          amount  cur  value_date  balance  rev  grp',
+          '1    contribution  contribution   30000  EUR  2026-03-01    30000       A',
+          '2    fee           fee             -250  EUR  2026-03-01    29750       A',
+          '3    disbursement  disbursement  -20000  EUR  2026-03-10     9750       B',
+          '4    reversal      disbursement   20000  EUR  2026-03-12    29750  3    C',
+        ].join('\n'),
+      );
+      assert.deepEqual(await checkIntegrity(t.db), []);
+    });
+
+    test('two approvals at the same moment record one entry', async () => {
+      const third = await person([]);
+      const union = await t.db.selectFrom('organizations').select('id').where('slug', '=', 'kolwezi-union').executeTakeFirstOrThrow();
+      await setOrganizationRole(t.db, union.id, third.userId, 'coordinator');
+      const fourth = await person([]);
+      await setOrganizationRole(t.db, union.id, fourth.userId, 'coordinator');
+      const [v3, v4] = [(await viewerForAccount(t.db, third.userId))!, (await viewerForAccount(t.db, fourth.userId))!];
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Race pact' });
+      await recordContribution(t.db, alice, slug, { amount: '50', currency: 'USD', valueDate: '2026-04-01' });
+      const d = await proposeDisbursement(t.db, alice, slug, { payee: 'Rent', amount: '40', currency: 'USD', purpose: 'Rent', valueDate: '2026-04-02' });
+      const results = await Promise.allSettled([approveDisbursement(t.db, v3, slug, d.id), approveDisbursement(t.db, v4, slug, d.id)]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const pactId = (await getPact(t.db, null, slug)).id;
+      assert.deepEqual(await pactBalances(t.db, pactId), [{ currency: 'USD', balanceMinor: 1000, entryCount: 2 }]);
+    });
+
+    test('pledges: organizations through their members, persons for themselves; names stay with coordinators', async () => {
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Pledge pact' });
+      await assert.rejects(createPledge(t.db, carla, slug, { pledgerKind: 'organization', organization: 'istanbul-miners', amount: '10', currency: 'TRY', startDate: '2026-01-01' }), Forbidden);
+      const p = await createPledge(t.db, dana, slug, { pledgerKind: 'organization', organization: 'istanbul-miners', amount: '1500', currency: 'TRY', frequency: 'monthly', startDate: '2026-01-01' });
+      await createPledge(t.db, carla, slug, { pledgerKind: 'person', amount: '25', currency: 'EUR', frequency: 'quarterly', startDate: '2026-01-01' });
+      assert.deepEqual(await fieldErrors(() => createPledge(t.db, carla, slug, { pledgerKind: 'person', name: 'Someone else', amount: '5', currency: 'EUR', startDate: '2026-01-01' })), [['name', 'pacts.validation.pledge_name_coordinators']]);
+      assert.deepEqual(await fieldErrors(() => createPledge(t.db, dana, slug, { pledgerKind: 'organization', organization: 'istanbul-miners', amount: '5000.7', currency: 'JPY', startDate: '2026-01-01' })), [['amount', 'money.amount.too_many_decimals']]);
+      await recordContribution(t.db, alice, slug, { amount: '1500', currency: 'TRY', valueDate: '2026-01-05', pledge: p.id });
+      assert.deepEqual(await fieldErrors(() => recordContribution(t.db, alice, slug, { amount: '1500', currency: 'EUR', pledge: p.id })), [['pledge', 'pacts.validation.pledge_currency']]);
+      const pact = await getPact(t.db, alice, slug);
+      const asCoordinator = await listPledges(t.db, alice, pact, '2026-03-15');
+      const org = asCoordinator.find((x) => x.pledgerKind === 'organization')!;
+      assert.deepEqual(org.periods.map((x) => x.state), ['fulfilled', 'overdue', 'open']);
+      assert.equal(org.overdue, 1);
+      assert.equal(asCoordinator.find((x) => x.pledgerKind === 'person')!.pledgerName, carla.displayName);
+      const anonymous = await listPledges(t.db, null, pact, '2026-03-15');
+      assert.equal(anonymous.find((x) => x.pledgerKind === 'person')!.pledgerName, null);
+      assert.equal(anonymous.find((x) => x.pledgerKind === 'organization')!.pledgerName, 'Istanbul Miners');
+    });
+
+    test('closing is final: no more entries, waiting disbursements are withdrawn', async () => {
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Closing pact' });
+      await recordContribution(t.db, alice, slug, { amount: '10', currency: 'EUR', valueDate: '2026-02-01' });
+      const d = await proposeDisbursement(t.db, alice, slug, { payee: 'X', amount: '5', currency: 'EUR', purpose: 'Y' });
+      await setPactStatus(t.db, alice, slug, 'closed');
+      await assert.rejects(recordContribution(t.db, alice, slug, { amount: '10', currency: 'EUR' }), PactClosed);
+      const row = await t.db.selectFrom('disbursements').select('status').where('id', '=', d.id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'withdrawn');
+      await assert.rejects(setPactStatus(t.db, alice, slug, 'open'), (err: unknown) => err instanceof Error && /pact_closed/.test(err.message));
+      assert.deepEqual(await checkIntegrity(t.db), []);
+    });
+  });
+}
