@@ -38,6 +38,7 @@ import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type QueryResult, t
 import { openDb, type DbHandle, type Engine } from '../src/db/client.ts';
 import type { Database } from '../src/db/schema.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { buildApp } from '../src/app.ts';
 import { newId } from '../src/lib/ids.ts';
 import { minorDigits } from '../src/lib/money.ts';
 import { parseDataKeys, seal } from '../src/lib/sealed.ts';
@@ -319,14 +320,16 @@ async function scanMonths(handle: DbHandle, pactId: string): Promise<number> {
   return r.rows.length;
 }
 
+/** The SQLite file (WAL included) or, on PostgreSQL, `ledger_entries` with its indexes, as text. */
 async function sizeOf(handle: DbHandle, file: string | null): Promise<string> {
   const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
   if (file) return `${mib(statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0))} database file (WAL included)`;
-  const r = await sql<{ table: string; total: string }>`SELECT pg_total_relation_size('ledger_entries') AS table, pg_database_size(current_database()) AS total`.execute(handle.db);
+  const r = await sql<{ table: string }>`SELECT pg_total_relation_size('ledger_entries') AS table`.execute(handle.db);
   return `${mib(Number(r.rows[0]!.table))} ledger_entries with indexes`;
 }
 
-async function runEngine(label: string, handle: DbHandle, file: string | null): Promise<void> {
+/** Loads, checks and measures one engine, printing the figures (`file`: the SQLite file; `workDir`: temp directory for the app's documents). */
+async function runEngine(label: string, handle: DbHandle, file: string | null, workDir: string): Promise<void> {
   const { db, engine } = handle;
   await migrateToLatest(db);
   const ratesStarted = performance.now();
@@ -380,6 +383,17 @@ async function runEngine(label: string, handle: DbHandle, file: string | null): 
     report: await timeIt(() => transparencyReport(db, { id: pact.id, goal_currency: null }, { currency: 'EUR', today: lastDay })),
     page: await timeIt(() => listEntries(db, pact.id, { limit: 50 })),
   };
+  // The same through the API, anonymous (the pact is public): routing, visibility, serialization.
+  const app = await buildApp({ db, engine, logLevel: 'silent', rateLimitPerMinute: 1_000_000, documentsDir: join(workDir, 'documents') });
+  const http: { name: string; status: number; t: Timing | null }[] = [];
+  for (const [name, url] of [
+    ['GET /api/v1/pacts/:slug/balances', `/api/v1/pacts/${pact.slug}/balances`],
+    ['GET /api/v1/pacts/:slug/report?currency=EUR', `/api/v1/pacts/${pact.slug}/report?currency=EUR`],
+  ] as const) {
+    const first = await app.inject({ method: 'GET', url, headers: { 'accept-language': 'en' } });
+    http.push({ name, status: first.statusCode, t: first.statusCode === 200 ? await timeIt(() => app.inject({ method: 'GET', url, headers: { 'accept-language': 'en' } }), RUNS, 60_000) : null });
+  }
+  await app.close();
   const scans = {
     sum: await timeIt(() => scanBalances(handle, pact.id), 10, 60_000),
     months: await timeIt(() => scanMonths(handle, pact.id), 10, 60_000),
@@ -448,6 +462,10 @@ async function runEngine(label: string, handle: DbHandle, file: string | null): 
   line(`monthlyTotals, whole period (${n(months.length)} lines)`, reads.monthly, TARGET_READ);
   line(`transparencyReport, whole period, in EUR`, reads.report, TARGET_READ);
   line('listEntries, newest 50', reads.page);
+  for (const h of http) {
+    if (h.t) line(`${h.name} (inject)`, h.t, TARGET_READ);
+    else console.log(`  ${h.name.padEnd(52)} answered ${h.status}: not measured`);
+  }
   line('recordEntries, one contribution', recordOne, TARGET_WRITE);
   line('reverseEntry, one entry', reverseOne);
   console.log(`\n  one recorded contribution, statement by statement (${WRITE_RUNS} runs, p50 of each):`);
@@ -529,7 +547,7 @@ try {
     const file = join(dir, 'bench.sqlite');
     const sqlite = await openDb({ engine: 'sqlite', path: file });
     try {
-      await runEngine('SQLite', sqlite, file);
+      await runEngine('SQLite', sqlite, file, dir);
     } finally {
       await sqlite.close();
     }
@@ -552,7 +570,7 @@ try {
     process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     const handle = await openDb({ engine: 'postgres', url, schema, poolSize: 4 });
     try {
-      await runEngine(`PostgreSQL (schema ${schema})`, handle, null);
+      await runEngine(`PostgreSQL (schema ${schema})`, handle, null, dir);
     } finally {
       await handle.close();
       await dropSchema();
