@@ -1,6 +1,5 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,43 +7,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDb } from '../db/client.ts';
+import { CLI_TIMEOUT_MS, showRun, solidaris } from '../../test/helpers/cli.ts';
 
 /**
- * End-to-end tests of `solidaris` (bin/solidaris.js) as real processes. `process.execPath` is the
- * pinned Node 24 when the suite runs through npm/npx. Every process is bounded by a timeout.
+ * End-to-end tests of `solidaris` (bin/solidaris.js) as real processes (test/helpers/cli.ts).
+ * Every process is bounded by a timeout.
  */
-const BIN = fileURLToPath(new URL('../../bin/solidaris.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = CLI_TIMEOUT_MS;
 const MIGRATIONS = readdirSync(fileURLToPath(new URL('../db/migrations/', import.meta.url)))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
   .sort()
   .map((f) => f.slice(0, -3));
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `solidaris ...args` with the test's environment plus `env`; never rejects. */
-function solidaris(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  const inherited: NodeJS.ProcessEnv = { ...process.env };
-  delete inherited.SOLIDARIS_ADMIN_PASSWORD;
-  delete inherited.NODE_TEST_CONTEXT; // the child is not a test file
-  const full: NodeJS.ProcessEnv = { ...inherited, LANG: 'en_US.UTF-8', LC_ALL: '', ...env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete full[k];
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: full, timeout: TIMEOUT_MS, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, signal: (err as { signal?: NodeJS.Signals } | null)?.signal ?? null, stdout, stderr });
-    });
-    child.stdin?.end(); // no terminal: a prompt must not wait forever
-  });
-}
-
-const show = (r: Run) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+const show = showRun;
 
 describe('solidaris CLI', { timeout: 10 * TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'solidaris-cli-'));

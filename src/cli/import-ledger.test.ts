@@ -1,6 +1,5 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,35 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { makeOrganization } from '../../test/helpers/factories.ts';
 import { makeBarePact } from '../../test/helpers/ledger.ts';
+import { CLI_TIMEOUT_MS, showRun, solidaris } from '../../test/helpers/cli.ts';
 
 /**
  * End-to-end tests of `solidaris import ledger --format opencollective FILE --pact SLUG` as real
  * processes (as in cli.test.ts), on a SQLite file. The import itself is tested on every engine
  * in src/modules/pacts/import-opencollective.test.ts.
  */
-const BIN = fileURLToPath(new URL('../../bin/solidaris.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REAL = fileURLToPath(new URL('../../../shared/data/ledgers/opencollective_transactions_pseudonymized.csv', import.meta.url));
-const TIMEOUT_MS = 60_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `solidaris ...args` with the test's environment plus `env`; never rejects. */
-function solidaris(args: string[], env: Record<string, string>): Promise<Run> {
-  const inherited: NodeJS.ProcessEnv = { ...process.env };
-  delete inherited.NODE_TEST_CONTEXT; // the child is not a test file
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, LANG: 'en_US.UTF-8', LC_ALL: '', ...env }, timeout: TIMEOUT_MS, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
-}
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+const REAL = fileURLToPath(new URL('../../test/fixtures/ledgers/opencollective_transactions_pseudonymized.csv', import.meta.url));
+const TIMEOUT_MS = CLI_TIMEOUT_MS;
+const show = showRun;
 
 describe('solidaris import ledger --format opencollective', { timeout: 10 * TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'solidaris-ledger-cli-'));

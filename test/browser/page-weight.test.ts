@@ -56,6 +56,12 @@ const PAGES: PageSpec[] = [
   { name: 'pact ledger (coordinator)', path: (f) => `/pacts/${f.pact}/ledger`, as: 'admin' },
   { name: 'pact edit', path: (f) => `/pacts/${f.pact}/edit`, as: 'admin' },
   { name: 'pacts/new', path: () => '/pacts/new', as: 'admin' },
+  { name: 'pact (coordinator)', path: (f) => `/pacts/${f.pact}`, as: 'admin' },
+  { name: 'pact pledges', path: (f) => `/pacts/${f.pact}/pledges` },
+  { name: 'pact pledges (coordinator)', path: (f) => `/pacts/${f.pact}/pledges`, as: 'admin' },
+  { name: 'pact disbursements', path: (f) => `/pacts/${f.pact}/disbursements`, as: 'admin' },
+  { name: 'pact beneficiaries', path: (f) => `/pacts/${f.pact}/beneficiaries`, as: 'admin' },
+  { name: 'pact report', path: (f) => `/pacts/${f.pact}/report` },
 ];
 
 interface Row {
@@ -86,7 +92,7 @@ for (const engine of ENGINES) {
 
     before(async () => {
       t = await buildTestApp(engine);
-      fixture = await seedPages(t.db.db);
+      fixture = await seedPages(t.db.db, t.app);
       sessions.member = (await loginAs(t, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(t, { admin: true, name: 'Admin Person' })).cookie;
       sessions.follower = (await loginAs(t, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] })).cookie;

@@ -88,6 +88,15 @@ const PAGES: PageSpec[] = [
   { name: 'pact-ledger-coordinator', path: (f) => `/pacts/${f.pact}/ledger`, as: 'admin' },
   { name: 'pact-edit', path: (f) => `/pacts/${f.pact}/edit`, as: 'admin' },
   { name: 'pact-new-errors', path: () => '/pacts/new', as: 'admin', submitEmpty: true, status: 422 },
+  { name: 'pact-coordinator', path: (f) => `/pacts/${f.pact}`, as: 'admin' },
+  { name: 'pact-pledges', path: (f) => `/pacts/${f.pact}/pledges` },
+  { name: 'pact-pledges-member', path: (f) => `/pacts/${f.pact}/pledges`, as: 'member' },
+  { name: 'pact-pledges-coordinator', path: (f) => `/pacts/${f.pact}/pledges`, as: 'admin' },
+  { name: 'pact-disbursements', path: (f) => `/pacts/${f.pact}/disbursements`, as: 'admin' },
+  { name: 'pact-beneficiaries', path: (f) => `/pacts/${f.pact}/beneficiaries`, as: 'admin' },
+  { name: 'pact-beneficiaries-edit', path: (f) => `/pacts/${f.pact}/beneficiaries?edit=H-0001`, as: 'admin' },
+  { name: 'pact-report', path: (f) => `/pacts/${f.pact}/report` },
+  { name: 'pact-report-usd', path: (f) => `/pacts/${f.pact}/report?currency=USD` },
 ];
 
 /** `lang` of the document element. */
@@ -162,7 +171,7 @@ for (const engine of ENGINES) {
     before(async () => {
       mkdirSync(SHOTS, { recursive: true });
       app = await startApp(engine);
-      fixture = await seedPages(app.db.db);
+      fixture = await seedPages(app.db.db, app.app);
       sessions.member = (await loginAs(app, { name: 'Member Person' })).cookie;
       sessions.admin = (await loginAs(app, { admin: true, name: 'Admin Person' })).cookie;
       const follower = await loginAs(app, { name: 'Follower Person', roles: [[fixture.follower.id, 'member']] });

@@ -14,6 +14,9 @@ import { localToInstant } from '../../src/lib/zoned-time.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { createPact } from '../../src/modules/pacts/pacts.service.ts';
 import { recordEntries, reverseEntry } from '../../src/modules/pacts/ledger.service.ts';
+import type { Keyring } from '../../src/lib/sealed.ts';
+import type { DocumentStore } from '../../src/lib/document-store.ts';
+import { seedPactFunds } from './pact-pages.ts';
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
@@ -197,8 +200,10 @@ const DEMANDS = [
  * 60 struggles across 30 countries (so the home map is shaded everywhere it can be), one of them
  * with French texts, demands, organizations, sources and a timeline; and, when the networks module
  * has its service, two sector networks with memberships. Also an account with a known password.
+ * With `app` (its data key and document store), the solidarity pact also gets pledges, a
+ * beneficiary register, receipts, disbursements and exchange rates (see `seedPactFunds`).
  */
-export async function seedPages(db: Db): Promise<PagesFixture> {
+export async function seedPages(db: Db, app?: { keyring: Keyring; documents: DocumentStore }): Promise<PagesFixture> {
   const org = (input: OrganizationInput) => createOrganization(db, null, { visibility: 'public', ...input }, { trusted: true });
   const parent = await org({ name: 'Metalworkers’ Federation', slug: 'metalworkers-federation', kind: 'union', country: 'DE', city: 'Frankfurt am Main', languages: ['de', 'en'], website: 'https://metal.example.org', contactEmail: 'info@metal.example.org', description: 'Föderation der Metallgewerkschaften.\nGegründet 1949.', descriptionLang: 'de' });
   const child = await org({ name: 'Metalworkers’ Union Duisburg', slug: 'metalworkers-duisburg', kind: 'union', country: 'DE', city: 'Duisburg', languages: ['de', 'tr'], parent: parent.slug, description: 'Ortsverband für die Stahlwerke im Duisburger Norden.', descriptionLang: 'de' });
@@ -351,6 +356,9 @@ export async function seedPages(db: Db): Promise<PagesFixture> {
     await record([{ kind: 'disbursement', amountMinor: -amount, currency: 'EUR', valueDate: `2026-${month}-28`, counterparty: { kind: 'external', name: 'Coopérative alimentaire de Kolwezi' }, reference: `Colis alimentaires ${month}/2026` }]);
     await record([{ kind: 'contribution', amountMinor: 150_000, currency: 'EUR', valueDate: `2026-${month}-05`, counterparty: ig, reference: `Sammlung ${month}/2026` }]);
   }
+
+  // The pact's pledges, register, receipts, disbursements and exchange rates (needs the app's data key and document store).
+  if (app) await seedPactFunds(db, app, { pactId: pact.id, slug: pact.slug, owner: cd.id, pledgers: { tr: tr.id, child: child.id } });
 
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);

@@ -76,6 +76,14 @@ function resolveTarget(world: World, key: TargetKey): Target {
     const p = PACTS[name as PactKey];
     return { key, params: kind === 'pact' ? { slug: p.slug } : { slug: p.slug, id: world.entryIds[p.key] }, visibility: p.visibility, owner: p.owner };
   }
+  if (kind === 'pledge' || kind === 'beneficiary' || kind === 'disbursement' || kind === 'document') {
+    const p = PACTS[name as PactKey];
+    const params: Record<string, string> =
+      kind === 'beneficiary'
+        ? { slug: p.slug, code: world.beneficiaryCodes[p.key] }
+        : { slug: p.slug, id: (kind === 'pledge' ? world.pledgeIds : kind === 'disbursement' ? world.disbursementIds : world.documentIds)[p.key] };
+    return { key, params, visibility: p.visibility, owner: p.owner };
+  }
   if (kind === 'local') {
     const d = DAYS[name as DayKey];
     return { key, params: { slug: d.slug, id: world.localActionIds[d.key] }, visibility: d.visibility, owner: d.owner };
@@ -135,9 +143,13 @@ function expectedShown(world: World, actor: Actor, policy: RoutePolicy, target: 
       else if (kind === 'network') out.push(NETWORK.marker);
       else if (kind === 'call') out.push(CALLS[name as CallKey].marker);
       else if (kind === 'day' || kind === 'local') out.push(DAYS[name as DayKey].marker);
-      else if (kind === 'pact' || kind === 'entry') out.push(PACTS[name as PactKey].marker);
+      else if (['pact', 'entry', 'pledge', 'beneficiary', 'disbursement', 'document'].includes(kind)) out.push(PACTS[name as PactKey].marker);
     } else if (s === 'entries' && (kind === 'pact' || kind === 'entry')) {
       out.push(PACTS[name as PactKey].entryMarker);
+    } else if (s === 'register' && kind === 'pact') {
+      out.push(PACTS[name as PactKey].beneficiaryMarker);
+    } else if (s === 'disbursements' && kind === 'pact') {
+      out.push(PACTS[name as PactKey].disbursementMarker);
     } else if (s === 'pacts') {
       for (const p of Object.values(PACTS)) if (sees(actor, p)) out.push(p.marker);
     } else if (s === 'responses' && kind === 'call') {

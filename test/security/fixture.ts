@@ -7,6 +7,10 @@ import { createSession, createUser, setOrganizationRole } from '../../src/module
 import { addStruggleUpdate } from '../../src/modules/struggles/struggles.service.ts';
 import { makeNetwork, makeNetworkMembership, makeOrganization, makeStruggle } from '../helpers/factories.ts';
 import { initLedger, recordEntries } from '../../src/modules/pacts/ledger.service.ts';
+import { seal } from '../../src/lib/sealed.ts';
+
+/** A minimal PDF for the fixture's stored receipts. */
+const FIXTURE_PDF = Buffer.from('%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n');
 
 /**
  * The world the security tests run in, and an oracle that says — independently of
@@ -111,7 +115,14 @@ export const DAYS: Record<DayKey, DaySpec> = {
   DPRIV: { key: 'DPRIV', slug: 'day-zmkdayprivate', title: 'Closed planning day ZMKDAYPRIVATE', marker: 'ZMKDAYPRIVATE', visibility: 'private', owner: 'A', localMarker: 'ZMKLOCALPRIVATE' },
 };
 
-/** Solidarity pacts owned by organization A, each with one contribution on its ledger (the entry's reference carries `entryMarker`). */
+/**
+ * Solidarity pacts owned by organization A, each with one contribution on its ledger (the entry's
+ * reference carries `entryMarker`), a monthly pledge of A (its note, for coordinators only, carries
+ * `pledgeMarker`), a household in the private register (its name carries `beneficiaryMarker`), a
+ * stored receipt and a disbursement proposed with it, waiting for approval (its purpose carries
+ * `disbursementMarker`). The last three are for A's admins and coordinators only, whatever the
+ * pact's visibility.
+ */
 export type PactKey = 'PPUB' | 'PPRIV';
 export interface PactSpec {
   key: PactKey;
@@ -121,16 +132,19 @@ export interface PactSpec {
   visibility: Visibility;
   owner: OrgKey;
   entryMarker: string;
+  pledgeMarker: string;
+  beneficiaryMarker: string;
+  disbursementMarker: string;
 }
 export const PACTS: Record<PactKey, PactSpec> = {
-  PPUB: { key: 'PPUB', slug: 'pact-zmkpactpublic', title: 'Miners families fund ZMKPACTPUBLIC', marker: 'ZMKPACTPUBLIC', visibility: 'public', owner: 'A', entryMarker: 'ZMKENTRYPUBLIC' },
-  PPRIV: { key: 'PPRIV', slug: 'pact-zmkpactprivate', title: 'Legal aid fund ZMKPACTPRIVATE', marker: 'ZMKPACTPRIVATE', visibility: 'private', owner: 'A', entryMarker: 'ZMKENTRYPRIVATE' },
+  PPUB: { key: 'PPUB', slug: 'pact-zmkpactpublic', title: 'Miners families fund ZMKPACTPUBLIC', marker: 'ZMKPACTPUBLIC', visibility: 'public', owner: 'A', entryMarker: 'ZMKENTRYPUBLIC', pledgeMarker: 'ZMKPLEDGEPUBLIC', beneficiaryMarker: 'ZMKBENEFPUBLIC', disbursementMarker: 'ZMKDISBPUBLIC' },
+  PPRIV: { key: 'PPRIV', slug: 'pact-zmkpactprivate', title: 'Legal aid fund ZMKPACTPRIVATE', marker: 'ZMKPACTPRIVATE', visibility: 'private', owner: 'A', entryMarker: 'ZMKENTRYPRIVATE', pledgeMarker: 'ZMKPLEDGEPRIVATE', beneficiaryMarker: 'ZMKBENEFPRIVATE', disbursementMarker: 'ZMKDISBPRIVATE' },
 };
 
 /** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action, a pact, a ledger entry. */
 export interface MarkedRecord {
   id: string;
-  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local' | 'pact' | 'entry';
+  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local' | 'pact' | 'entry' | 'pledge' | 'beneficiary' | 'disbursement';
   visibility: Visibility;
   owner: OrgKey | null;
   marker: string;
@@ -176,6 +190,11 @@ export interface World {
   pactIds: Record<PactKey, string>;
   /** The contribution on each pact's ledger (`:id` of the entry routes). */
   entryIds: Record<PactKey, string>;
+  /** Per pact: the pledge of A, the household's register code, the waiting disbursement and its stored receipt. */
+  pledgeIds: Record<PactKey, string>;
+  beneficiaryCodes: Record<PactKey, string>;
+  disbursementIds: Record<PactKey, string>;
+  documentIds: Record<PactKey, string>;
 }
 
 /** The actor's role in an organization of the fixture (undefined: none). */
@@ -300,6 +319,10 @@ export async function seedWorld(t: TestApp): Promise<World> {
   // Solidarity pacts of A, written directly; their one contribution goes through the ledger service.
   const pactIds = {} as Record<PactKey, string>;
   const entryIds = {} as Record<PactKey, string>;
+  const pledgeIds = {} as Record<PactKey, string>;
+  const beneficiaryCodes = {} as Record<PactKey, string>;
+  const disbursementIds = {} as Record<PactKey, string>;
+  const documentIds = {} as Record<PactKey, string>;
   for (const [i, p] of Object.values(PACTS).entries()) {
     const id = `0190ffff-0000-7000-8000-00000000000${i + 1}`;
     pactIds[p.key] = id;
@@ -315,6 +338,31 @@ export async function seedWorld(t: TestApp): Promise<World> {
       entries: [{ kind: 'contribution', amountMinor: 25_000, currency: 'EUR', valueDate: '2026-03-05', counterparty: { kind: 'external', name: 'Collection at the gate' }, reference: `Transfer ${p.entryMarker}` }],
     });
     entryIds[p.key] = entry!.id;
+
+    // A's pledge, a household in the register (sealed like the service seals it), a stored receipt
+    // and a disbursement proposed with it by someone outside the matrix (so any coordinator may approve).
+    pledgeIds[p.key] = `0190ffff-0000-7000-8000-00000000001${i + 1}`;
+    await db
+      .insertInto('pledges')
+      .values({ id: pledgeIds[p.key], pact_id: id, organization_id: orgIds.A, user_id: null, pledger_name: null, amount_minor: 5_000, currency: 'EUR', frequency: 'monthly', start_date: '2026-01-01', end_date: null, note: `Standing order ${p.pledgeMarker}`, cancelled_at: null, created_by: null, created_at: stamp })
+      .execute();
+    const beneficiaryId = `0190ffff-0000-7000-8000-00000000002${i + 1}`;
+    beneficiaryCodes[p.key] = 'H-0001';
+    await db
+      .insertInto('beneficiaries')
+      .values({ id: beneficiaryId, pact_id: id, code: 'H-0001', kind: 'household', household_size: 4, sealed_personal: seal(t.app.keyring, { name: `Family ${p.beneficiaryMarker}`, contact: null, address: null, notes: null }, `beneficiaries:${beneficiaryId}`), archived_at: null, created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+    const stored = await t.app.documents.put(FIXTURE_PDF, { filename: 'receipt.pdf', declaredType: 'application/pdf' });
+    documentIds[p.key] = `0190ffff-0000-7000-8000-00000000003${i + 1}`;
+    await db
+      .insertInto('pact_documents')
+      .values({ id: documentIds[p.key], pact_id: id, storage_key: stored.storageKey, filename: stored.filename, content_type: stored.contentType, size_bytes: stored.size, sha256: stored.sha256, uploaded_by: null, uploaded_at: stamp })
+      .execute();
+    disbursementIds[p.key] = `0190ffff-0000-7000-8000-00000000004${i + 1}`;
+    await db
+      .insertInto('disbursements')
+      .values({ id: disbursementIds[p.key], pact_id: id, beneficiary_id: beneficiaryId, payee_name: null, amount_minor: 1_000, currency: 'EUR', purpose: `Medicine ${p.disbursementMarker}`, value_date: '2026-03-06', document_id: documentIds[p.key], status: 'proposed', proposed_by: null, proposed_at: stamp, decided_by: null, decided_at: null, decision_note: null, entry_id: null })
+      .execute();
   }
 
   const actors = {} as Record<Actor, ActorSession>;
@@ -407,9 +455,12 @@ export async function seedWorld(t: TestApp): Promise<World> {
     ...Object.values(PACTS).flatMap((p) => [
       { id: pactIds[p.key], kind: 'pact' as const, visibility: p.visibility, owner: p.owner, marker: p.marker },
       { id: entryIds[p.key], kind: 'entry' as const, visibility: p.visibility, owner: p.owner, marker: p.entryMarker },
+      { id: pledgeIds[p.key], kind: 'pledge' as const, visibility: 'private' as const, owner: p.owner, marker: p.pledgeMarker },
+      { id: `${p.key}:H-0001`, kind: 'beneficiary' as const, visibility: 'private' as const, owner: p.owner, marker: p.beneficiaryMarker },
+      { id: disbursementIds[p.key], kind: 'disbursement' as const, visibility: 'private' as const, owner: p.owner, marker: p.disbursementMarker },
     ]),
   ];
-  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs, pactIds, entryIds };
+  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs, pactIds, entryIds, pledgeIds, beneficiaryCodes, disbursementIds, documentIds };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ export type TargetKey =
   | `pact:${'PPUB' | 'PPRIV'}`
   /** The contribution on a pact's ledger (`:slug` of the pact, `:id` of the entry; the pact's visibility). */
   | `entry:${'PPUB' | 'PPRIV'}`
+  /** On a pact (`:slug`): A's pledge (`:id`), the register's household (`:code`), the waiting disbursement (`:id`), its stored receipt (`:id`). */
+  | `pledge:${'PPUB' | 'PPRIV'}`
+  | `beneficiary:${'PPUB' | 'PPRIV'}`
+  | `disbursement:${'PPUB' | 'PPRIV'}`
+  | `document:${'PPUB' | 'PPRIV'}`
   | 'token:bogus'
   | 'none';
 
@@ -100,6 +105,11 @@ export const RULES = {
   'struggle-edit': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Publish a struggle for organization A: members and up of A (a viewer only reads). */
   'org-publish': (c: Cell) => leads(c.role) || c.role === 'member',
+  /**
+   * Pledge for organization A on the target pact, or cancel A's pledge: who sees the pact and
+   * publishes for A (pact coordinators included); a viewer only reads.
+   */
+  'pact-pledge': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
   /** Anyone who leads (admin or coordinator of) some organization: the new-pact page. */
   'lead-somewhere': (c: Cell) => ['coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
   /** Anyone with a publishing role (member and up) in some organization: the new-call page. */
@@ -167,7 +177,11 @@ export type Show =
   /** Every fixture pact the actor may see (lists). */
   | 'pacts'
   /** The contribution on the target pact's ledger (its reference). */
-  | 'entries';
+  | 'entries'
+  /** The household in the target pact's register (its sealed name, opened for coordinators). */
+  | 'register'
+  /** The disbursement waiting on the target pact (its purpose). */
+  | 'disbursements';
 
 export interface RoutePolicy {
   rule: RuleName;
@@ -209,6 +223,12 @@ const FOLLOW_TARGETS: TargetKey[] = ['follow:A', 'follow:AP'];
 const LOCAL_TARGETS: TargetKey[] = ['local:DPUB', 'local:DPRIV'];
 const PACT_TARGETS: TargetKey[] = ['pact:PPUB', 'pact:PPRIV'];
 const ENTRY_TARGETS: TargetKey[] = ['entry:PPUB', 'entry:PPRIV'];
+const PLEDGE_TARGETS: TargetKey[] = ['pledge:PPUB', 'pledge:PPRIV'];
+const BENEFICIARY_TARGETS: TargetKey[] = ['beneficiary:PPUB', 'beneficiary:PPRIV'];
+const DISBURSEMENT_TARGETS: TargetKey[] = ['disbursement:PPUB', 'disbursement:PPRIV'];
+const pledgeOfA = () => ({ pledgerKind: 'organization', organization: ORGS.A.slug, amount: '20.00', currency: 'EUR', frequency: 'monthly', startDate: '2026-02-01' });
+const proposal = () => ({ payee: 'Pharmacy by the matrix', amount: '10.00', currency: 'EUR', purpose: 'Medicine by the matrix', valueDate: '2026-03-10' });
+const household = () => ({ kind: 'household', householdSize: 3, name: 'Family added by the matrix' });
 const pactFields = (target: Target) => ({ title: 'Fund changed by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', visibility: target.visibility });
 const newPact = () => ({ organization: ORGS.A.slug, title: 'Fund started by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', goalAmount: '5000', goalCurrency: 'EUR', visibility: 'private' });
 const contribution = () => ({ amount: '10.00', currency: 'EUR', contributorKind: 'external', name: 'Collection by the matrix', reference: 'Matrix' });
@@ -385,6 +405,33 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'PUT /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
   'PATCH /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
   'DELETE /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,
+
+  // ---- pledges (read by visibility; made for A by whoever publishes for A), disbursements, receipts
+  // and the beneficiary register (A's admins and coordinators only), the transparency report (read by visibility)
+  'GET /pacts/:slug/pledges': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target'] },
+  'POST /pacts/:slug/pledges': { rule: 'pact-pledge', targets: PACT_TARGETS, body: pledgeOfA },
+  'POST /pacts/:slug/pledges/:id/cancel': { rule: 'pact-pledge', targets: PLEDGE_TARGETS },
+  'GET /api/v1/pacts/:slug/pledges': { rule: 'visible-read', targets: PACT_TARGETS },
+  'POST /api/v1/pacts/:slug/pledges': { rule: 'pact-pledge', targets: PACT_TARGETS, body: pledgeOfA },
+  'POST /api/v1/pacts/:slug/pledges/:id/cancel': { rule: 'pact-pledge', targets: PLEDGE_TARGETS },
+  'GET /pacts/:slug/disbursements': { rule: 'org-manage', targets: PACT_TARGETS, shows: ['target', 'disbursements'] },
+  'POST /pacts/:slug/disbursements': { rule: 'org-manage', targets: PACT_TARGETS, body: proposal, note: 'the upload form, sent here URL-encoded without a file (the receipt is optional)' },
+  'POST /pacts/:slug/disbursements/:id/approve': { rule: 'org-manage', targets: DISBURSEMENT_TARGETS, note: 'proposed by someone outside the matrix, so every coordinator is a second person' },
+  'POST /pacts/:slug/disbursements/:id/decline': { rule: 'org-manage', targets: DISBURSEMENT_TARGETS, body: () => ({ note: 'Refused by the matrix' }) },
+  'GET /pacts/:slug/documents/:id': { rule: 'org-manage', targets: ['document:PPUB', 'document:PPRIV'], note: 'a receipt: 404 for everyone but the coordinators' },
+  'GET /api/v1/pacts/:slug/disbursements': { rule: 'org-manage', targets: PACT_TARGETS, shows: ['disbursements'] },
+  'POST /api/v1/pacts/:slug/disbursements': { rule: 'org-manage', targets: PACT_TARGETS, body: proposal },
+  'POST /api/v1/pacts/:slug/disbursements/:id/approve': { rule: 'org-manage', targets: DISBURSEMENT_TARGETS },
+  'POST /api/v1/pacts/:slug/disbursements/:id/decline': { rule: 'org-manage', targets: DISBURSEMENT_TARGETS, body: () => ({ note: 'Refused by the matrix' }) },
+  'GET /pacts/:slug/beneficiaries': { rule: 'org-manage', targets: PACT_TARGETS, shows: ['target', 'register'] },
+  'POST /pacts/:slug/beneficiaries': { rule: 'org-manage', targets: PACT_TARGETS, body: household },
+  'POST /pacts/:slug/beneficiaries/:code': { rule: 'org-manage', targets: BENEFICIARY_TARGETS, body: () => ({ kind: 'household', name: 'Family changed by the matrix' }) },
+  'GET /api/v1/pacts/:slug/beneficiaries': { rule: 'org-manage', targets: PACT_TARGETS, shows: ['register'] },
+  'POST /api/v1/pacts/:slug/beneficiaries': { rule: 'org-manage', targets: PACT_TARGETS, body: household },
+  'PUT /api/v1/pacts/:slug/beneficiaries/:code': { rule: 'org-manage', targets: BENEFICIARY_TARGETS, body: () => ({ kind: 'household', name: 'Family changed by the matrix' }) },
+  'GET /pacts/:slug/report': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target'] },
+  'GET /pacts/:slug/report.csv': { rule: 'visible-read', targets: PACT_TARGETS },
+  'GET /api/v1/pacts/:slug/report': { rule: 'visible-read', targets: PACT_TARGETS },
 
   // ---- feeds (anonymous by design: public records only, for every reader)
   'GET /action-days/:slug/calendar.ics': { rule: 'public-feed', targets: DAY_TARGETS, shows: ['target'] },

@@ -182,7 +182,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('ledger_entries_pact_date_idx').on('ledger_entries').columns(['pact_id', 'value_date']).execute();
   await db.schema.createIndex('ledger_entries_group_idx').on('ledger_entries').column('group_id').execute();
   await db.schema.createIndex('ledger_entries_pledge_idx').on('ledger_entries').columns(['pledge_id', 'value_date']).execute();
-  await db.schema.createIndex('ledger_entries_beneficiary_idx').on('ledger_entries').column('counterparty_beneficiary_id').execute();
+  // Covers "households supported" and the register's allocations (disbursements per beneficiary)
+  // without reading the entries themselves.
+  await db.schema
+    .createIndex('ledger_entries_beneficiary_idx')
+    .on('ledger_entries')
+    .columns(['pact_id', 'flow', 'counterparty_beneficiary_id', 'currency', 'amount_minor'])
+    .execute();
 
   // Append-only: the database itself refuses to change or remove an entry.
   if (t.sqlite) {

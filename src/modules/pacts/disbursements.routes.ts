@@ -105,8 +105,8 @@ export const disbursementsRoutes = fp(
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
     const render = async (request: FastifyRequest, reply: FastifyReply, slug: string, o: { proposal?: { values: Form; errors: FieldError[] }; decision?: DecisionState } = {}, status = 200) => {
+      const { pact, items } = await listDisbursements(app.db, request.viewer, slug);
       const viewer = request.requireViewer();
-      const { pact, items } = await listDisbursements(app.db, viewer, slug);
       const [{ docs, seqs }, codes, balances] = await Promise.all([related(app.db, pact.id, items), beneficiaryCodes(app.db, pact.id), pactBalances(app.db, pact.id)]);
       return sendPage(request, reply, (ctx) => ctx.tr.t('pacts.disbursements.title', { pact: pact.title }), (ctx) =>
         disbursementsView(ctx, pact, {
@@ -212,8 +212,8 @@ export const disbursementsRoutes = fp(
 
     // ---- API
     const one = async (request: FastifyRequest, slug: string, id: string) => {
+      const { pact, items } = await listDisbursements(app.db, request.viewer, slug);
       const viewer = request.requireViewer();
-      const { pact, items } = await listDisbursements(app.db, viewer, slug);
       const d = items.find((x) => x.id === id);
       if (!d) throw new NotFound();
       const { docs, seqs } = await related(app.db, pact.id, [d]);
@@ -224,8 +224,8 @@ export const disbursementsRoutes = fp(
       '/api/v1/pacts/:slug/disbursements',
       { schema: { tags: ['pacts'], summary: "A pact's disbursements (coordinators): waiting proposals first, then newest first", params: PactParams, response: { 200: DisbursementListOut } } },
       async (request) => {
+        const { pact, items } = await listDisbursements(app.db, request.viewer, request.params.slug);
         const viewer = request.requireViewer();
-        const { pact, items } = await listDisbursements(app.db, viewer, request.params.slug);
         const { docs, seqs } = await related(app.db, pact.id, items);
         return { items: items.map((d) => disbursementToApi(pact.slug, d, viewer.userId, docs, seqs)) };
       },

@@ -3,9 +3,12 @@ import type { Viewer } from '../../http/viewer.ts';
 import { NotFound, ValidationFailed } from '../../http/errors.ts';
 import { FieldChecker } from '../../lib/validate.ts';
 import { todayIn } from '../../lib/time.ts';
+import { Decimal } from 'decimal.js';
+import { minorDigits } from '../../lib/money.ts';
+import { convertMinor, NoRate } from '../rates/rates.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { amountField, currencyField, getPactForCoordinator } from './pacts.service.ts';
-import { recordEntries, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
+import { amountField, currencyField, getPact, getPactForCoordinator } from './pacts.service.ts';
+import { recordEntries, recordExchange, recordTransfer, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
 
 /** Who a contribution comes from, as a form or the API names it. */
 export const CONTRIBUTOR_KINDS = ['organization', 'person', 'external'] as const;
@@ -111,6 +114,128 @@ export async function reverseEntryAsCoordinator(
       : [await reverseEntry(tx, { pactId: pact.id, entryId, valueDate, recordedBy: viewer!.userId, description: reason })];
     for (const e of stored)
       await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.entry_reversed', subjectType: 'pact', subjectId: pact.id, details: { ...auditDetails(e), reverses: e.reverses_id } });
+    return stored;
+  });
+}
+
+/** Raw input of a currency exchange inside a pact. */
+export interface ExchangeInput {
+  fromCurrency?: unknown;
+  /** Decimal text in `fromCurrency`, positive: what left the pact. */
+  fromAmount?: unknown;
+  toCurrency?: unknown;
+  /** Decimal text in `toCurrency` that arrived, as the bank booked it; empty: converted at the ECB rate of `valueDate`. */
+  toAmount?: unknown;
+  /** Date-only; default today in the viewer's time zone. */
+  valueDate?: unknown;
+  /** Who exchanged (a bank, an exchange office). */
+  name?: unknown;
+  reference?: unknown;
+}
+
+/** Digits kept of a rate computed from two booked amounts. */
+const BOOKED_RATE_DIGITS = 12;
+
+/**
+ * Records a currency exchange on a pact the viewer coordinates: one group of two `exchange`
+ * entries (the outgoing amount and the incoming one), both carrying the rate, its source and date.
+ * With `toAmount` the rate is the one the bank applied (to ÷ from, in major units, 12 significant
+ * digits; source `booked`, date = value date); without it the amount is converted at the ECB
+ * reference rate valid on the value date (rates.service `convertMinor`; source `ECB` and its
+ * publication day). The outgoing leg may not overdraw. Writes `pact.entry_recorded` per leg.
+ * @throws {NotFound}; {SignInRequired}; {Forbidden}; {ValidationFailed} on `fromCurrency`,
+ *   `fromAmount`, `toCurrency` (also the same currency twice), `toAmount`, `valueDate` (also
+ *   when no ECB rate is stored for that day), `name`, `reference`; {Overdraft}; {PactClosed}.
+ */
+export async function recordExchangeAsCoordinator(db: Db, viewer: Viewer | null, slug: string, input: ExchangeInput): Promise<LedgerEntry[]> {
+  return inTransaction(db, async (tx) => {
+    const pact = await getPactForCoordinator(tx, viewer, slug);
+    const c = new FieldChecker();
+    const from = currencyField(c, 'fromCurrency', input.fromCurrency);
+    const to = currencyField(c, 'toCurrency', input.toCurrency);
+    if (from && to && from === to) c.fail('toCurrency', 'pacts.validation.same_currency');
+    const fromMinor = amountField(c, 'fromAmount', input.fromAmount, from, { required: true });
+    if (fromMinor !== null && fromMinor <= 0) c.fail('fromAmount', 'money.amount.not_positive');
+    const bookedMinor = amountField(c, 'toAmount', input.toAmount, to);
+    if (bookedMinor !== null && bookedMinor <= 0) c.fail('toAmount', 'money.amount.not_positive');
+    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const name = c.line('name', input.name, { max: 200 });
+    const reference = c.line('reference', input.reference, { max: 200 });
+    if (c.errors.length) throw new ValidationFailed(c.errors);
+    let toMinor: number;
+    let conversion: { rate: string; source: string; date: string };
+    if (bookedMinor !== null) {
+      toMinor = bookedMinor;
+      const rate = new Decimal(bookedMinor).div(new Decimal(10).pow(minorDigits(to!))).div(new Decimal(fromMinor!).div(new Decimal(10).pow(minorDigits(from!))));
+      conversion = { rate: rate.toSignificantDigits(BOOKED_RATE_DIGITS, Decimal.ROUND_HALF_EVEN).toFixed(), source: 'booked', date: valueDate };
+    } else {
+      try {
+        const converted = await convertMinor(tx, { amountMinor: fromMinor!, from: from!, to: to!, date: valueDate });
+        toMinor = converted.amountMinor;
+        conversion = { rate: converted.rate, source: converted.source, date: converted.rateDate };
+      } catch (err) {
+        if (err instanceof NoRate) throw new ValidationFailed([err.toFieldError('valueDate')]);
+        throw err;
+      }
+      if (toMinor <= 0) throw new ValidationFailed([{ field: 'fromAmount', messageId: 'money.amount.not_positive' }]);
+    }
+    const stored = await recordExchange(tx, {
+      pactId: pact.id,
+      from: { currency: from!, amountMinor: fromMinor! },
+      to: { currency: to!, amountMinor: toMinor },
+      conversion,
+      valueDate,
+      counterparty: { kind: 'external', name },
+      reference,
+      recordedBy: viewer!.userId,
+    });
+    for (const e of stored)
+      await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.entry_recorded', subjectType: 'pact', subjectId: pact.id, details: auditDetails(e) });
+    return stored;
+  });
+}
+
+/** Raw input of a transfer from one pact to another. */
+export interface TransferInput {
+  /** Slug of the receiving pact (open or paused, visible to the viewer). */
+  toPact?: unknown;
+  amount?: unknown;
+  currency?: unknown;
+  valueDate?: unknown;
+  reference?: unknown;
+  description?: unknown;
+}
+
+/**
+ * Moves money from a pact the viewer coordinates to another pact the viewer can see: one group
+ * with a `transfer` entry on each (negative here, positive there). Writes `pact.entry_recorded`
+ * to the audit log of both owners.
+ * @throws {NotFound} unknown source pact; {SignInRequired}; {Forbidden}; {ValidationFailed} on
+ *   `toPact` (unknown, invisible or the same pact), `amount`, `currency`, `valueDate`,
+ *   `reference`, `description`; {Overdraft}; {PactClosed} when either pact is closed.
+ */
+export async function recordTransferAsCoordinator(db: Db, viewer: Viewer | null, slug: string, input: TransferInput): Promise<LedgerEntry[]> {
+  return inTransaction(db, async (tx) => {
+    const pact = await getPactForCoordinator(tx, viewer, slug);
+    const c = new FieldChecker();
+    const toSlug = c.line('toPact', input.toPact, { required: true, max: 80 });
+    const currency = currencyField(c, 'currency', input.currency);
+    const amount = amountField(c, 'amount', input.amount, currency, { required: true });
+    if (amount !== null && amount <= 0) c.fail('amount', 'money.amount.not_positive');
+    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const reference = c.line('reference', input.reference, { max: 200 });
+    const description = c.text('description', input.description, { max: 2000 });
+    if (c.errors.length) throw new ValidationFailed(c.errors);
+    const target = await getPact(tx, viewer, toSlug!).catch((err: unknown) => {
+      if (err instanceof NotFound) throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.pact_unknown' }]);
+      throw err;
+    });
+    if (target.id === pact.id) throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.same_pact' }]);
+    const stored = await recordTransfer(tx, { fromPactId: pact.id, toPactId: target.id, amountMinor: amount!, currency: currency!, valueDate, reference, description, recordedBy: viewer!.userId });
+    for (const e of stored) {
+      const owner = e.pact_id === pact.id ? pact.organization_id : target.organization_id;
+      await recordAudit(tx, viewer, { organizationId: owner, action: 'pact.entry_recorded', subjectType: 'pact', subjectId: e.pact_id, details: auditDetails(e) });
+    }
     return stored;
   });
 }

@@ -11,8 +11,8 @@ import { checkIntegrity } from './integrity.service.ts';
 import { importOpenCollective, OC_REJECT_REASONS, OcImportFileError } from './import-opencollective.ts';
 import { pactBalances, recordEntries } from './ledger.service.ts';
 
-/** The real export (docs: ../shared/data/SOURCES.md): 1,916 transactions 2017–2026, newest first. */
-const REAL = fileURLToPath(new URL('../../../../shared/data/ledgers/opencollective_transactions_pseudonymized.csv', import.meta.url));
+/** The real export (test/fixtures/README.md): 1,916 transactions 2017–2026, newest first. */
+const REAL = fileURLToPath(new URL('../../../test/fixtures/ledgers/opencollective_transactions_pseudonymized.csv', import.meta.url));
 
 const HEADER =
   'datetime,shortId,shortGroup,description,type,kind,isRefund,isRefunded,shortRefundId,displayAmount,amount,paymentProcessorFee,netAmount,balance,currency,' +

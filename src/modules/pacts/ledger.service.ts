@@ -153,6 +153,8 @@ function pendingRow(pactId: string, groupId: string, e: NewEntry, recordedBy: st
 /**
  * Claims `count` sequence numbers of a pact and returns the first. Being the first write of the
  * transaction, it also takes the pact's write lock (PostgreSQL row lock; SQLite's single writer).
+ * The pact's status is checked in the same statement; only a refused claim reads it again, to
+ * say why.
  * @throws {NotFound} when the pact does not exist. @throws {PactClosed} when it is closed.
  */
 async function claimSeq(tx: Tx, pactId: string, count: number): Promise<number> {
@@ -160,19 +162,15 @@ async function claimSeq(tx: Tx, pactId: string, count: number): Promise<number> 
     .updateTable('pact_sequences')
     .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
     .where('pact_id', '=', pactId)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('pacts').select('pacts.id').where('pacts.id', '=', pactId).where('pacts.status', '=', 'closed'))))
     .returning('last_seq')
     .executeTakeFirst();
-  if (!row) throw new NotFound();
-  const pact = await tx.selectFrom('pacts').select('status').where('id', '=', pactId).executeTakeFirst();
-  if (!pact) throw new NotFound();
-  if (pact.status === 'closed') throw new PactClosed();
+  if (!row) {
+    const pact = await tx.selectFrom('pacts').select('status').where('id', '=', pactId).executeTakeFirst();
+    if (pact?.status === 'closed') throw new PactClosed();
+    throw new NotFound();
+  }
   return row.last_seq - count + 1;
-}
-
-/** Current balances of a pact, `currency → minor units` (inside or outside a transaction). */
-async function balancesOf(db: Db, pactId: string): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('pact_balances').select(['currency', 'balance_minor']).where('pact_id', '=', pactId).execute();
-  return new Map(rows.map((r) => [r.currency, Number(r.balance_minor)]));
 }
 
 /**
@@ -182,15 +180,9 @@ async function balancesOf(db: Db, pactId: string): Promise<Map<string, number>> 
 async function appendRows(tx: Tx, pactId: string, rows: PendingRow[]): Promise<LedgerEntry[]> {
   if (rows.length === 0) return [];
   const firstSeq = await claimSeq(tx, pactId, rows.length);
-  const balances = await balancesOf(tx, pactId);
   const touched = new Map<string, { delta: number; count: number; lastSeq: number }>();
   const months = new Map<string, { month: string; currency: string; flow: LedgerEntryKind; total: number; count: number }>();
-  const stored: LedgerEntry[] = rows.map((r, i) => {
-    const before = balances.get(r.currency) ?? 0;
-    const after = before + r.amount_minor;
-    if (!Number.isSafeInteger(after)) throw new InvalidEntry('amount');
-    if (r.amount_minor < 0 && after < 0 && !mayOverdraw(r.kind)) throw new Overdraft(r.currency, before, r.amount_minor);
-    balances.set(r.currency, after);
+  rows.forEach((r, i) => {
     const t = touched.get(r.currency) ?? { delta: 0, count: 0, lastSeq: 0 };
     t.delta += r.amount_minor;
     t.count += 1;
@@ -202,12 +194,12 @@ async function appendRows(tx: Tx, pactId: string, rows: PendingRow[]): Promise<L
     m.total += r.amount_minor;
     m.count += 1;
     months.set(key, m);
-    return { ...r, seq: firstSeq + i, balance_after_minor: after };
   });
-  // SQLite allows 32766 bound parameters per statement; an entry has 31 columns.
-  for (let i = 0; i < stored.length; i += 500) await tx.insertInto('ledger_entries').values(stored.slice(i, i + 500)).execute();
+  // The balance upsert returns the new balance, so the one before these rows needs no extra read;
+  // an overdraft found below throws and the transaction takes the upsert back.
+  const balances = new Map<string, number>();
   for (const [currency, t] of touched) {
-    await tx
+    const after = await tx
       .insertInto('pact_balances')
       .values({ pact_id: pactId, currency, balance_minor: t.delta, entry_count: t.count, last_seq: t.lastSeq })
       .onConflict((oc) =>
@@ -217,8 +209,20 @@ async function appendRows(tx: Tx, pactId: string, rows: PendingRow[]): Promise<L
           last_seq: eb.ref('excluded.last_seq'),
         })),
       )
-      .execute();
+      .returning('balance_minor')
+      .executeTakeFirstOrThrow();
+    balances.set(currency, Number(after.balance_minor) - t.delta);
   }
+  const stored: LedgerEntry[] = rows.map((r, i) => {
+    const before = balances.get(r.currency)!;
+    const after = before + r.amount_minor;
+    if (!Number.isSafeInteger(after)) throw new InvalidEntry('amount');
+    if (r.amount_minor < 0 && after < 0 && !mayOverdraw(r.kind)) throw new Overdraft(r.currency, before, r.amount_minor);
+    balances.set(r.currency, after);
+    return { ...r, seq: firstSeq + i, balance_after_minor: after };
+  });
+  // SQLite allows 32766 bound parameters per statement; an entry has 31 columns.
+  for (let i = 0; i < stored.length; i += 500) await tx.insertInto('ledger_entries').values(stored.slice(i, i + 500)).execute();
   for (const m of months.values()) {
     await tx
       .insertInto('pact_month_totals')

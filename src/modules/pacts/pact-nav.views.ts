@@ -31,5 +31,5 @@ export function pactNav(ctx: PageContext, slug: string, o: { current: PactPage; 
 
 /** The `<h1>` of a pact's sub-page: the message `id` with the pact's title (in its language) as `{pact}`. */
 export function pactHeading(ctx: PageContext, id: string, pact: { title: string; lang: string }): VNode {
-  return html`<h1>${ctx.tr.tRich(id, { pact: html`<span lang=${pact.lang}><${U}>${pact.title}<//></span>` })}</h1>`;
+  return html`<h1 class="pact-heading">${ctx.tr.tRich(id, { pact: html`<span lang=${pact.lang}><${U}>${pact.title}<//></span>` })}</h1>`;
 }

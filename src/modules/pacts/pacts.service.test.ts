@@ -7,7 +7,7 @@ import { Forbidden, ValidationFailed } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { createUser, setOrganizationRole, viewerForAccount } from '../accounts/accounts.service.ts';
 import { createPact, getPact, setPactStatus, validatePact } from './pacts.service.ts';
-import { recordContribution, reverseEntryAsCoordinator } from './entries.service.ts';
+import { recordContribution, recordExchangeAsCoordinator, recordTransferAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
 import { createPledge, listPledges, pledgePeriods } from './pledges.service.ts';
 import { AlreadyDecided, SecondPersonRequired, approveDisbursement, declineDisbursement, proposeDisbursement } from './disbursements.service.ts';
 import { Overdraft, PactClosed, pactBalances } from './ledger.service.ts';
@@ -176,6 +176,38 @@ for (const engine of ENGINES) {
       const anonymous = await listPledges(t.db, null, pact, '2026-03-15');
       assert.equal(anonymous.find((x) => x.pledgerKind === 'person')!.pledgerName, null);
       assert.equal(anonymous.find((x) => x.pledgerKind === 'organization')!.pledgerName, 'Istanbul Miners');
+    });
+
+    test('an exchange records both legs with the rate used: booked by the bank, or the ECB rate of the day', async () => {
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Exchange pact' });
+      const pactId = (await getPact(t.db, null, slug)).id;
+      await recordContribution(t.db, alice, slug, { amount: '1000', currency: 'EUR', valueDate: '2025-05-02' });
+      await t.db.insertInto('exchange_rates').values({ source: 'ECB', base: 'EUR', quote: 'USD', rate_date: '2025-05-09', rate: '1.1252', imported_at: '2026-01-01T00:00:00.000Z' }).execute();
+      // ECB: 100.00 EUR × 1.1252 = 112.52 USD on a Saturday, with Friday's rate.
+      const ecb = await recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '100', toCurrency: 'USD', valueDate: '2025-05-10' });
+      assert.deepEqual(ecb.map((e) => [Number(e.amount_minor), e.currency, e.rate, e.rate_source, e.rate_date]), [[-10000, 'EUR', '1.1252', 'ECB', '2025-05-09'], [11252, 'USD', '1.1252', 'ECB', '2025-05-09']]);
+      // Booked: 200.00 EUR became 221.50 USD at the bank: rate 1.1075.
+      const booked = await recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '200', toCurrency: 'USD', toAmount: '221.50', valueDate: '2025-05-12' });
+      assert.deepEqual(booked.map((e) => [e.rate, e.rate_source, e.rate_date]), [['1.1075', 'booked', '2025-05-12'], ['1.1075', 'booked', '2025-05-12']]);
+      assert.deepEqual(await fieldErrors(() => recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '1', toCurrency: 'TRY', valueDate: '2025-05-12' })), [['valueDate', 'rates.no_rate_for']]);
+      assert.deepEqual(await fieldErrors(() => recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '1', toCurrency: 'EUR' })), [['toCurrency', 'pacts.validation.same_currency']]);
+      await assert.rejects(recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '800', toCurrency: 'USD', toAmount: '880' }), Overdraft);
+      assert.deepEqual((await pactBalances(t.db, pactId)).map((b) => [b.currency, b.balanceMinor]), [['EUR', 70000], ['USD', 33402]]);
+      assert.deepEqual(await checkIntegrity(t.db), []);
+    });
+
+    test('a transfer moves money to another pact the coordinator can see, as one balanced group', async () => {
+      const a = await createPact(t.db, alice, { ...base, title: 'Transfer source' });
+      const b = await createPact(t.db, alice, { ...base, title: 'Transfer target' });
+      await recordContribution(t.db, alice, a.slug, { amount: '50', currency: 'EUR', valueDate: '2026-01-10' });
+      const legs = await recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '20', currency: 'EUR', valueDate: '2026-01-11' });
+      assert.deepEqual(legs.map((e) => Number(e.amount_minor)).sort((x, y) => x - y), [-2000, 2000]);
+      assert.equal(legs[0]!.group_id, legs[1]!.group_id);
+      assert.deepEqual(await fieldErrors(() => recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: a.slug, amount: '1', currency: 'EUR' })), [['toPact', 'pacts.validation.same_pact']]);
+      assert.deepEqual(await fieldErrors(() => recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: 'no-such-pact', amount: '1', currency: 'EUR' })), [['toPact', 'pacts.validation.pact_unknown']]);
+      await assert.rejects(recordTransferAsCoordinator(t.db, carla, a.slug, { toPact: b.slug, amount: '1', currency: 'EUR' }), Forbidden);
+      await assert.rejects(recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '31', currency: 'EUR' }), Overdraft);
+      assert.deepEqual(await checkIntegrity(t.db), []);
     });
 
     test('closing is final: no more entries, waiting disbursements are withdrawn', async () => {

@@ -255,7 +255,9 @@ export async function createPact(db: Db, viewer: Viewer | null, input: PactInput
       if (!trusted) checkInitiators(viewer!, initiators, new Set());
       const struggleIds = await resolveStruggles(tx, viewer, v.struggles, trusted);
       const id = newId();
-      const slug = await uniqueSlug(tx, 'pacts', v.slug ?? slugify(v.title));
+      // `new` names the creation page (/pacts/new); a pact of that name gets `new-2`.
+      const base = v.slug ?? slugify(v.title);
+      const slug = await uniqueSlug(tx, 'pacts', base === 'new' ? 'new-2' : base);
       const now = nowInstant();
       await tx
         .insertInto('pacts')

@@ -67,7 +67,8 @@ function summaryToApi(l: PledgeSummaryLine) {
  * pledges for coordinators).
  */
 export async function pledgesSections(db: Db, viewer: Viewer | null, pact: PactRecord): Promise<PactSection[]> {
-  const summary = summarizePledges(await listPledges(db, viewer, pact, readerToday(viewer)), readerToday(viewer));
+  const today = readerToday(viewer);
+  const summary = summarizePledges(await listPledges(db, viewer, pact, today), today);
   const coordinator = isPactCoordinator(viewer, pact);
   return [
     { id: 'pledges-link', slot: 'links', render: (ctx) => html`<a href=${`/pacts/${pact.slug}/pledges`}>${ctx.tr.t('pacts.nav.pledges')}</a>` },

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../../db/client.ts';
 import { isCurrency } from '../../lib/money.ts';
-import { ECB_SOURCE, NoRate, RATE_MAX_AGE_DAYS, applyRate, rateOn, type RateQuote } from '../rates/rates.service.ts';
+import { ECB_SOURCE, RATE_MAX_AGE_DAYS, applyRate, loadRates, pickRate, type LoadedRates } from '../rates/rates.service.ts';
 import { monthlyTotals, pactBalances, type MonthLine } from './ledger.service.ts';
 
 /**
@@ -62,36 +62,69 @@ function daysBetween(a: string, b: string): number {
 }
 
 /**
- * The rate to convert `from` → `to` for a report date: the valid one when stored, else the
- * latest stored before the date (stale), else null (no ECB rate for that currency at all).
+ * Rates for a whole report: the ECB rates of the report's currencies over its period, loaded in
+ * one query, and per currency at most one more query for the latest rate before the period when
+ * the period itself has none (a stale rate), remembered also when there is none at all (CDF).
  */
-async function reportRate(db: Db, from: string, to: string, date: string, cache: Map<string, RateQuote | null>): Promise<RateUsed | null> {
-  const key = `${from}|${to}|${date}`;
-  let quote = cache.get(key);
-  if (quote === undefined) {
-    try {
-      quote = await rateOn(db, { from, to, date });
-    } catch (err) {
-      if (!(err instanceof NoRate)) throw err;
-      // The latest publication day on or before `date` that has every quote the pair needs.
-      const quotes = [from, to].filter((c) => c !== 'EUR');
-      const row = await db
-        .selectFrom('exchange_rates')
-        .select((eb) => eb.fn.max('rate_date').as('d'))
-        .where('source', '=', ECB_SOURCE)
-        .where('quote', 'in', quotes)
-        .where('rate_date', '<=', date)
-        .groupBy('rate_date')
-        .having((eb) => eb.fn.count('quote'), '=', quotes.length)
-        .orderBy('rate_date', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      quote = row?.d ? await rateOn(db, { from, to, date: String(row.d) }).catch(() => null) : null;
-    }
-    cache.set(key, quote);
+class ReportRates {
+  private readonly db: Db;
+  private readonly target: string;
+  private loaded: LoadedRates = { days: [], byDay: new Map() };
+  private readonly olderTried = new Set<string>();
+
+  constructor(db: Db, target: string) {
+    this.db = db;
+    this.target = target;
   }
-  if (!quote) return null;
-  return { currency: from, rate: quote.rate, source: quote.source, rateDate: quote.rateDate, stale: daysBetween(quote.rateDate, date) > RATE_MAX_AGE_DAYS };
+
+  /** Loads the period `lo`…`hi` (date-only) for `currencies` (and the target). */
+  async load(currencies: string[], lo: string, hi: string): Promise<void> {
+    const quotes = [...new Set([...currencies, this.target])].filter((c) => c !== 'EUR');
+    this.loaded = await loadRates(this.db, quotes, addDays(lo, -RATE_MAX_AGE_DAYS), hi);
+  }
+
+  /** The rate used for `from` on `date`: fresh, else the latest stored before it (stale), else null. */
+  async rate(from: string, date: string): Promise<RateUsed | null> {
+    let quote = pickRate(this.loaded, from, this.target, date) ?? pickRate(this.loaded, from, this.target, date, Infinity);
+    if (!quote && !this.olderTried.has(from)) {
+      this.olderTried.add(from);
+      await this.loadOlder(from, date);
+      quote = pickRate(this.loaded, from, this.target, date, Infinity);
+    }
+    if (!quote) return null;
+    return { currency: from, rate: quote.rate, source: quote.source, rateDate: quote.rateDate, stale: daysBetween(quote.rateDate, date) > RATE_MAX_AGE_DAYS };
+  }
+
+  /** Adds the latest publication day before the loaded period that has every quote `from` needs. */
+  private async loadOlder(from: string, date: string): Promise<void> {
+    const quotes = [from, this.target].filter((c) => c !== 'EUR');
+    const row = await this.db
+      .selectFrom('exchange_rates')
+      .select('rate_date')
+      .where('source', '=', ECB_SOURCE)
+      .where('base', '=', 'EUR')
+      .where('quote', 'in', quotes)
+      .where('rate_date', '<=', date)
+      .groupBy('rate_date')
+      .having((eb) => eb.fn.count('quote'), '=', quotes.length)
+      .orderBy('rate_date', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return;
+    const day = String(row.rate_date);
+    const older = await loadRates(this.db, quotes, day, day);
+    for (const [d, rates] of older.byDay) {
+      const merged = this.loaded.byDay.get(d) ?? new Map<string, string>();
+      for (const [q, r] of rates) merged.set(q, r);
+      this.loaded.byDay.set(d, merged);
+    }
+    this.loaded.days = [...this.loaded.byDay.keys()].sort();
+  }
+}
+
+/** `date` moved by `days` (date-only). */
+function addDays(date: string, days: number): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;
 }
 
 /**
@@ -150,30 +183,36 @@ export async function transparencyReport(
       .execute(),
   ]);
   const byMonth = fillMonths(lines, o.to);
-  const cache = new Map<string, RateQuote | null>();
   const currentMonth = o.today.slice(0, 7);
+  const rates = new ReportRates(db, currency);
+  const shown = [...byMonth.keys()].filter((m) => !((o.from && m < o.from) || (o.to && m > o.to)));
+  if (shown.length) {
+    const held = new Set(shown.flatMap((m) => byMonth.get(m)!.map((l) => l.currency)));
+    const lastDay = shown[shown.length - 1]! === currentMonth ? o.today : monthEnd(shown[shown.length - 1]!);
+    await rates.load([...held], monthEnd(shown[0]!), lastDay);
+  }
   const months: ReportMonth[] = [];
   for (const [month, monthLines] of byMonth) {
     if ((o.from && month < o.from) || (o.to && month > o.to)) continue;
     const day = month === currentMonth ? o.today : monthEnd(month);
     const converted = { inMinor: 0, outMinor: 0, feesMinor: 0, closingMinor: 0 };
-    const rates: RateUsed[] = [];
+    const used: RateUsed[] = [];
     const unconverted: string[] = [];
     let any = false;
     for (const l of monthLines) {
-      const rate = await reportRate(db, l.currency, currency, day, cache);
+      const rate = await rates.rate(l.currency, day);
       if (!rate) {
         if (l.closingMinor !== 0 || l.inMinor !== 0 || l.outMinor !== 0 || l.feesMinor !== 0) unconverted.push(l.currency);
         continue;
       }
       any = true;
-      if (rate.source !== 'identity') rates.push(rate);
+      if (rate.source !== 'identity') used.push(rate);
       converted.inMinor += applyRate(l.inMinor, l.currency, currency, rate.rate);
       converted.outMinor += applyRate(l.outMinor, l.currency, currency, rate.rate);
       converted.feesMinor += applyRate(l.feesMinor, l.currency, currency, rate.rate);
       converted.closingMinor += applyRate(l.closingMinor, l.currency, currency, rate.rate);
     }
-    months.push({ month, lines: monthLines, converted: any ? converted : null, rates, unconverted });
+    months.push({ month, lines: monthLines, converted: any ? converted : null, rates: used, unconverted });
   }
   return {
     currency,

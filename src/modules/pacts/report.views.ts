@@ -97,8 +97,8 @@ export function reportView(
     ${pactNav(ctx, pact.slug, { current: 'report', coordinator: o.coordinator })}
     <p>${t('pacts.report.intro', { currency: target })}</p>
     <p class="print-hint hint">${t('pacts.report.print_hint')}</p>
+    ${errorSummary(ctx, o.errors, { currency: 'pacts.report.currency' })}
     <form method="get" action=${`/pacts/${pact.slug}/report`} class="filters">
-      ${errorSummary(ctx, o.errors, { currency: 'pacts.report.currency' })}
       ${field(ctx, o.errors, { name: 'currency', label: 'pacts.report.currency', value: target, options: o.choices.map((c): [string, string] => [c, c]), hint: 'pacts.report.currency_hint' })}
       <button type="submit">${t('pacts.report.show')}</button>
     </form>

@@ -281,11 +281,17 @@ function checkPair(from: string, to: string, date: string): void {
   if (typeof date !== 'string' || !isDateOnly(date)) throw new ValidationFailed([{ field: 'date', messageId: 'validation.date' }]);
 }
 
+/** ECB rates loaded for a period: publication days in order and, per day, quote → rate. */
+export interface LoadedRates {
+  days: string[];
+  byDay: Map<string, Map<string, string>>;
+}
+
 /**
- * ECB rates (EUR → quote) for `quotes` published from `lo` to `hi`, by day: one query whatever
- * the number of requests it serves.
+ * ECB rates (EUR → quote) for `quotes` published from `lo` to `hi` (date-only, inclusive), by
+ * day: one query whatever the number of look-ups it serves (see {@link pickRate}).
  */
-async function loadRates(db: Db, quotes: string[], lo: string, hi: string): Promise<{ days: string[]; byDay: Map<string, Map<string, string>> }> {
+export async function loadRates(db: Db, quotes: string[], lo: string, hi: string): Promise<LoadedRates> {
   const byDay = new Map<string, Map<string, string>>();
   if (quotes.length) {
     const rows = await db
@@ -306,9 +312,14 @@ async function loadRates(db: Db, quotes: string[], lo: string, hi: string): Prom
   return { days: [...byDay.keys()].sort(), byDay };
 }
 
-/** The rate for `from` → `to` on `date` out of loaded rates, or null. */
-function pickRate(rates: { days: string[]; byDay: Map<string, Map<string, string>> }, from: string, to: string, date: string): RateQuote | null {
-  const oldest = addDays(date, -RATE_MAX_AGE_DAYS);
+/**
+ * The rate for `from` → `to` on `date` out of loaded rates (the latest publication day on or
+ * before `date` that has what the pair needs, at most `maxAgeDays` older), or null. Derived
+ * (inverse and cross) rates are computed exactly as {@link rateOn} does.
+ */
+export function pickRate(rates: LoadedRates, from: string, to: string, date: string, maxAgeDays: number = RATE_MAX_AGE_DAYS): RateQuote | null {
+  if (from === to) return { rate: '1', source: 'identity', rateDate: date };
+  const oldest = Number.isFinite(maxAgeDays) ? addDays(date, -maxAgeDays) : '0000-01-01';
   // Latest day ≤ date: binary search for the first day after it, then walk back.
   let lo = 0;
   let hi = rates.days.length;
