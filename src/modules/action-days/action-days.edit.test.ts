@@ -5,24 +5,14 @@ import type { LightMyRequestResponse } from 'fastify';
 import { ENGINES } from '../../../test/helpers/db.ts';
 import { useTestApp, loginAs, formSession, form } from '../../../test/helpers/app.ts';
 import { makeActionDay, makeLocalAction, makeOrganization } from '../../../test/helpers/factories.ts';
-import { Forbidden, NotFound, ValidationFailed } from '../../http/errors.ts';
+import { Forbidden, NotFound } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
 import { removeLocalAction, updateLocalAction } from './action-days.service.ts';
+import { fieldErrors } from '../../../test/helpers/errors.ts';
 
 // Changing and withdrawing a registered local action: service, pages (form POST → 303, 422 with
 // field errors), API (PUT 200 / DELETE 204, 400 problem+json), the calendar feed and the audit log.
-
-/** `[field, messageId]` pairs of the ValidationFailed `fn` throws. */
-async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
-    return err.errors.map((e) => [e.field, e.messageId]);
-  }
-  assert.fail('no ValidationFailed thrown');
-}
 
 /** The VEVENTs of a calendar, parsed by ical.js. */
 function parseEvents(text: string): InstanceType<typeof ICAL.Event>[] {

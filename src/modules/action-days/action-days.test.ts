@@ -7,10 +7,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { ENGINES } from '../../../test/helpers/db.ts';
 import { useTestApp, loginAs, formSession, form } from '../../../test/helpers/app.ts';
 import { makeActionDay, makeLocalAction, makeNetwork, makeNetworkMembership, makeOrganization, makeStruggle } from '../../../test/helpers/factories.ts';
-import { ValidationFailed } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
 import { addLocalAction, createActionDay, updateActionDay, validateLocalAction } from './action-days.service.ts';
+import { fieldErrors } from '../../../test/helpers/errors.ts';
 
 const CASES = fileURLToPath(new URL('../../../test/fixtures/cases/', import.meta.url));
 interface B01Event { id: string; title: string; start_local: string; end_local: string; timezone: string }
@@ -24,17 +24,6 @@ const B01_INSTANTS: Record<string, [string, string]> = {
   'evt-b01-3': ['2026-05-01T13:30:00.000Z', '2026-05-01T14:30:00.000Z'],
 };
 const B01_COUNTRY: Record<string, string> = { 'Europe/Berlin': 'DE', 'America/Sao_Paulo': 'BR', 'Asia/Tehran': 'IR' };
-
-/** `[field, messageId]` pairs of the ValidationFailed `fn` throws. */
-async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
-    return err.errors.map((e) => [e.field, e.messageId]);
-  }
-  assert.fail('no ValidationFailed thrown');
-}
 
 describe('validateLocalAction (no database)', () => {
   const day = { start_date: '2026-05-01', end_date: '2026-05-01' };

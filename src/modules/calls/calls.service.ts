@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import { nowInstant, todayIn } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
 import { visibleWhere } from '../../db/visibility.ts';
-import { retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
+import { resolveOrganizations, retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
 import { canPublishFor } from '../struggles/struggles.service.ts';
 import { changedFields, recordAudit } from '../audit/audit.service.ts';
 import { findCallRow, type CallRow } from './calls.repo.ts';
@@ -136,20 +136,6 @@ export function canEditCall(viewer: Viewer | null, row: { organization_id: strin
 export function canPublishAnywhere(viewer: Viewer | null): boolean {
   if (!viewer) return false;
   return viewer.isAdmin || [...viewer.roles.keys()].some((id) => canPublishFor(viewer, id));
-}
-
-/**
- * Organization slugs → ids among those the viewer may see (trusted callers: all).
- * @throws {ValidationFailed} on `field` naming the unknown or invisible slugs.
- */
-async function resolveOrganizations(db: Db, viewer: Viewer | null, slugs: string[], field: string, trusted: boolean): Promise<Map<string, string>> {
-  if (!slugs.length) return new Map();
-  let q = db.selectFrom('organizations').select(['id', 'slug']).where('slug', 'in', slugs);
-  if (!trusted) q = q.where(visibleWhere(viewer, 'organizations'));
-  const bySlug = new Map((await q.execute()).map((r) => [r.slug, r.id]));
-  const unknown = slugs.filter((s) => !bySlug.has(s));
-  if (unknown.length) throw new ValidationFailed([{ field, messageId: 'validation.organization_unknown', values: { slugs: unknown.join(', ') } }]);
-  return bySlug;
 }
 
 /**

@@ -4,23 +4,13 @@ import type { LightMyRequestResponse } from 'fastify';
 import { ENGINES } from '../../../test/helpers/db.ts';
 import { useTestApp, loginAs, postForm } from '../../../test/helpers/app.ts';
 import { makeCall, makeNetwork, makeNetworkMembership, makeOrganization, makeResponse, makeStruggle } from '../../../test/helpers/factories.ts';
-import { Forbidden, ValidationFailed } from '../../http/errors.ts';
+import { Forbidden } from '../../http/errors.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
 import { loadCatalog } from '../../i18n/catalogs.ts';
 import { todayIn } from '../../lib/time.ts';
 import { CALL_ASKS, RESPONSE_KINDS } from '../../db/schema.ts';
 import { createCall, validateCall, validateResponse, type CallInput } from './calls.service.ts';
-
-/** The `[field, messageId]` pairs of the ValidationFailed that `fn` throws (sync or async). */
-async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
-    return err.errors.map((e) => [e.field, e.messageId]);
-  }
-  assert.fail('no ValidationFailed thrown');
-}
+import { fieldErrors } from '../../../test/helpers/errors.ts';
 
 const valid: CallInput = { struggle: 'kolwezi', organization: 'miners', title: 'Messages to the Kolwezi strikers', body: 'Send messages.', asks: ['messages'] };
 

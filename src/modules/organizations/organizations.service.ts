@@ -9,6 +9,7 @@ import { nowInstant } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
 import { setOrganizationRole } from '../accounts/accounts.service.ts';
 import { findOrganizationRow } from './organizations.repo.ts';
+import { visibleWhere } from '../../db/visibility.ts';
 import { changedFields, recordAudit } from '../audit/audit.service.ts';
 
 export const ORGANIZATION_KINDS = ['party', 'union', 'self_organization', 'women', 'youth', 'refugee_group', 'ngo', 'other'] as const;
@@ -300,4 +301,20 @@ export async function findOrCreateOrganization(
     { trusted: true },
   );
   return { ...created, created: true };
+}
+
+/**
+ * Organization slugs → ids among those the viewer may see (trusted callers: all), for services
+ * that name organizations (issuers of a call, initiators of a pact).
+ * @throws {ValidationFailed} on `field` naming the unknown or invisible slugs
+ *   (`validation.organization_unknown`).
+ */
+export async function resolveOrganizations(db: Db, viewer: Viewer | null, slugs: string[], field: string, trusted: boolean): Promise<Map<string, string>> {
+  if (!slugs.length) return new Map();
+  let q = db.selectFrom('organizations').select(['id', 'slug']).where('slug', 'in', slugs);
+  if (!trusted) q = q.where(visibleWhere(viewer, 'organizations'));
+  const bySlug = new Map((await q.execute()).map((r) => [r.slug, r.id]));
+  const unknown = slugs.filter((s) => !bySlug.has(s));
+  if (unknown.length) throw new ValidationFailed([{ field, messageId: 'validation.organization_unknown', values: { slugs: unknown.join(', ') } }]);
+  return bySlug;
 }

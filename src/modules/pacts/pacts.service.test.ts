@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ENGINES, createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { makeOrganization, makeStruggle } from '../../../test/helpers/factories.ts';
 import { ledgerTable } from '../../../test/helpers/ledger.ts';
-import { Forbidden, ValidationFailed } from '../../http/errors.ts';
+import { Forbidden } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { createUser, setOrganizationRole, viewerForAccount } from '../accounts/accounts.service.ts';
 import { createPact, getPact, setPactStatus, validatePact } from './pacts.service.ts';
@@ -12,17 +12,7 @@ import { createPledge, listPledges, pledgePeriods } from './pledges.service.ts';
 import { AlreadyDecided, SecondPersonRequired, approveDisbursement, declineDisbursement, proposeDisbursement } from './disbursements.service.ts';
 import { Overdraft, PactClosed, pactBalances } from './ledger.service.ts';
 import { checkIntegrity } from './integrity.service.ts';
-
-/** The `[field, messageId]` pairs of the ValidationFailed that `fn` throws. */
-async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
-    return err.errors.map((e) => [e.field, e.messageId]);
-  }
-  assert.fail('no ValidationFailed thrown');
-}
+import { fieldErrors } from '../../../test/helpers/errors.ts';
 
 const base = { organization: 'kolwezi-union', title: 'Families of the Kamoto miners', description: 'Monthly support.', beneficiaryGroup: 'Families of miners of the Kamoto cooperative', periodStart: '2026-01-01' };
 

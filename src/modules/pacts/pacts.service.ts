@@ -8,7 +8,7 @@ import { nowInstant } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
 import { visibleWhere } from '../../db/visibility.ts';
 import { AmountError, isCurrency, parseAmount } from '../../lib/money.ts';
-import { retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
+import { resolveOrganizations, retryOnSlugConflict, uniqueSlug, VISIBILITIES } from '../organizations/organizations.service.ts';
 import { changedFields, recordAudit } from '../audit/audit.service.ts';
 import { initLedger } from './ledger.service.ts';
 
@@ -182,16 +182,6 @@ export async function getPactForCoordinator(db: Db, viewer: Viewer | null, slug:
   return pact;
 }
 
-async function resolveOrganizations(db: Db, viewer: Viewer | null, slugs: string[], field: string, trusted: boolean): Promise<Map<string, string>> {
-  if (!slugs.length) return new Map();
-  let q = db.selectFrom('organizations').select(['id', 'slug']).where('slug', 'in', slugs);
-  if (!trusted) q = q.where(visibleWhere(viewer, 'organizations'));
-  const bySlug = new Map((await q.execute()).map((r) => [r.slug, r.id]));
-  const unknown = slugs.filter((s) => !bySlug.has(s));
-  if (unknown.length) throw new ValidationFailed([{ field, messageId: 'validation.organization_unknown', values: { slugs: unknown.join(', ') } }]);
-  return bySlug;
-}
-
 async function resolveStruggles(db: Db, viewer: Viewer | null, slugs: string[], trusted: boolean): Promise<string[]> {
   if (!slugs.length) return [];
   let q = db.selectFrom('struggles').select(['id', 'slug']).where('slug', 'in', slugs);
@@ -346,68 +336,6 @@ export async function setPactStatus(db: Db, viewer: Viewer | null, slug: string,
       await recordAudit(tx, viewer, { organizationId: org, action: `pact.${next === 'closed' ? 'closed' : next === 'paused' ? 'paused' : 'reopened'}`, subjectType: 'pact', subjectId: pact.id, details: { from: pact.status, to: next } });
     return { status: next! };
   });
-}
-
-/** One pact in a list. */
-export interface PactListItem {
-  id: string;
-  slug: string;
-  title: string;
-  lang: string;
-  beneficiaryGroup: string;
-  country: string | null;
-  status: PactStatus;
-  goalMinor: number | null;
-  goalCurrency: string | null;
-  periodStart: string;
-  periodEnd: string | null;
-  organizationName: string | null;
-  organizationSlug: string | null;
-}
-
-/**
- * Pacts the viewer may see, newest first, optionally those an organization initiates or those
- * linked to a struggle. At most `limit` (default 50).
- */
-export async function listPacts(db: Db, viewer: Viewer | null, f: { organizationId?: string; struggleId?: string; status?: PactStatus; limit?: number } = {}): Promise<PactListItem[]> {
-  let q = db
-    .selectFrom('pacts')
-    .leftJoin('organizations as o', (j) => j.onRef('o.id', '=', 'pacts.organization_id').on(visibleWhere(viewer, 'o', { orgColumn: 'id' })))
-    .select([
-      'pacts.id',
-      'pacts.slug',
-      'pacts.title',
-      'pacts.lang',
-      'pacts.beneficiary_group',
-      'pacts.country',
-      'pacts.status',
-      'pacts.goal_minor',
-      'pacts.goal_currency',
-      'pacts.period_start',
-      'pacts.period_end',
-      'o.name as organization_name',
-      'o.slug as organization_slug',
-    ])
-    .where(visibleWhere(viewer, 'pacts'));
-  if (f.organizationId) q = q.where('pacts.id', 'in', db.selectFrom('pact_organizations').select('pact_id').where('organization_id', '=', f.organizationId));
-  if (f.struggleId) q = q.where('pacts.id', 'in', db.selectFrom('pact_struggles').select('pact_id').where('struggle_id', '=', f.struggleId));
-  if (f.status) q = q.where('pacts.status', '=', f.status);
-  const rows = await q.orderBy('pacts.created_at', 'desc').orderBy('pacts.id', 'desc').limit(f.limit ?? 50).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    slug: r.slug,
-    title: r.title,
-    lang: r.lang,
-    beneficiaryGroup: r.beneficiary_group,
-    country: r.country,
-    status: r.status,
-    goalMinor: r.goal_minor === null ? null : Number(r.goal_minor),
-    goalCurrency: r.goal_currency,
-    periodStart: r.period_start,
-    periodEnd: r.period_end,
-    organizationName: r.organization_name,
-    organizationSlug: r.organization_slug,
-  }));
 }
 
 /** Initiating organizations and linked struggles of a pact that the viewer may see (names and slugs). */

@@ -7,17 +7,7 @@ import { makeOrganization, makeStruggle } from '../../../test/helpers/factories.
 import { ValidationFailed } from '../../http/errors.ts';
 import { loadViewer } from '../accounts/accounts.service.ts';
 import { createStruggle, updateStruggle, validateStruggle, type StruggleInput } from './struggles.service.ts';
-
-/** The `[field, messageId]` pairs of the ValidationFailed that `fn` throws (sync or async). */
-async function fieldErrors(fn: () => unknown): Promise<[string, string][]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof ValidationFailed, `expected ValidationFailed, got ${String(err)}`);
-    return err.errors.map((e) => [e.field, e.messageId]);
-  }
-  assert.fail('no ValidationFailed thrown');
-}
+import { fieldErrors } from '../../../test/helpers/errors.ts';
 
 const valid: StruggleInput = { title: 'Strike at the Kolwezi mine', kind: 'strike', sector: 'mining', country: 'CD', startDate: '2026-03-01' };
 
