@@ -33,7 +33,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type QueryResult, type UnknownRow } from 'kysely';
 import { openDb, type DbHandle, type Engine } from '../src/db/client.ts';
 import type { Database } from '../src/db/schema.ts';
@@ -49,6 +48,7 @@ import { listEntries, monthlyTotals, pactBalances, recordEntries, reverseEntry, 
 import { makeOrganization } from '../test/helpers/factories.ts';
 import { makeBarePact } from '../test/helpers/ledger.ts';
 import { prng } from './fill.ts';
+import { withBenchSchema } from './postgres-schema.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const ENTRIES = Math.max(1_000, Math.round(1_000_000 * SCALE));
@@ -554,28 +554,9 @@ try {
   }
   const url = process.env.BENCH_DATABASE_URL;
   if (url) {
-    const schema = `bench_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    const dropSchema = async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    };
-    // An interrupted run (Ctrl-C) leaves no schema behind either.
-    const interrupted = () => void dropSchema().finally(() => process.exit(130));
-    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
-    const handle = await openDb({ engine: 'postgres', url, schema, poolSize: 4 });
-    try {
+    await withBenchSchema(url, 4, async (handle, schema) => {
       await runEngine(`PostgreSQL (schema ${schema})`, handle, null, dir);
-    } finally {
-      await handle.close();
-      await dropSchema();
-      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-    }
+    });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

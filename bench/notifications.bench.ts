@@ -27,13 +27,11 @@
 import { createRequire } from 'node:module';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { CompiledQuery, type Insertable, type Kysely, type KyselyPlugin, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { openDb, type DbHandle, type Engine } from '../src/db/client.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -47,6 +45,7 @@ import { localToInstant } from '../src/lib/zoned-time.ts';
 import { createSession, createUser, loadViewer } from '../src/modules/accounts/accounts.service.ts';
 import { countUnread, listNotifications } from '../src/modules/follows/notifications.repo.ts';
 import { prng } from './fill.ts';
+import { withBenchSchema } from './postgres-schema.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const n = (x: number) => Math.max(1, Math.round(x * SCALE));
@@ -770,28 +769,9 @@ async function main(): Promise<void> {
     }
     const url = process.env.BENCH_DATABASE_URL;
     if (url) {
-      const schema = `bench_${randomBytes(5).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      await admin.end();
-      const dropSchema = async () => {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
-      };
-      // An interrupted run (Ctrl-C) leaves no schema behind either.
-      const interrupted = () => void dropSchema().finally(() => process.exit(130));
-      process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
-      const handle = await openDb({ engine: 'postgres', url, schema, poolSize: 10 });
-      try {
+      await withBenchSchema(url, 10, async (handle, schema) => {
         await runEngine(`PostgreSQL (schema ${schema})`, handle);
-      } finally {
-        await handle.close();
-        await dropSchema();
-        process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-      }
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
