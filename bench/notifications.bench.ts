@@ -611,7 +611,7 @@ async function runEngine(label: string, handle: DbHandle): Promise<void> {
   const viewer = await loadViewer(db, f.token);
   if (!viewer) throw new Error('the bench session does not sign in');
 
-  const app = await buildApp({ db, engine, logLevel: 'silent', rateLimitPerMinute: 1_000_000 });
+  const app = await buildApp({ db, engine, logLevel: (process.env.BENCH_LOG_LEVEL ?? 'silent'), rateLimitPerMinute: 1_000_000 });
   // Requests still running when a load run ends (autocannon stops waiting, the server does not)
   // would be counted against the next run: each run starts once the server has been idle for a
   // second (SQLite blocks the event loop, so requests already received may not have started yet).

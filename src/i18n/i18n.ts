@@ -25,6 +25,11 @@ function format(locale: Locale, id: string): IntlMessageFormat {
   return f;
 }
 
+/** True when the English catalog (the fallback of every locale) defines `id`: for ids built from stored values. */
+export function hasMessage(id: string): boolean {
+  return catalogs.get('en')!.has(id);
+}
+
 /** True when `value` is one of the UI locales. */
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);

@@ -290,6 +290,19 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('an imported struggle names its source: the catalog name when known, else the prefix (never a 500)', async () => {
+      const a = await makeStruggle(db(), { title: 'From FMCS' });
+      const b = await makeStruggle(db(), { title: 'From elsewhere' });
+      await db().updateTable('struggles').set({ external_ref: 'fmcs:1' }).where('id', '=', a.id).execute();
+      await db().updateTable('struggles').set({ external_ref: 'labourstart:77' }).where('id', '=', b.id).execute();
+      const known = await get(`/struggles/${a.slug}`);
+      assert.equal(known.statusCode, 200);
+      assert.match(known.body, /Federal Mediation and Conciliation Service/);
+      const other = await get(`/struggles/${b.slug}`);
+      assert.equal(other.statusCode, 200);
+      assert.match(other.body, /labourstart/);
+    });
+
     test('struggles with the same title created at the same time get distinct slugs', async () => {
       const made = await Promise.all(Array.from({ length: 4 }, () => makeStruggle(db(), { title: 'Grève générale' })));
       assert.deepEqual(made.map((m) => m.slug).sort(), ['greve-generale', 'greve-generale-2', 'greve-generale-3', 'greve-generale-4']);

@@ -8,6 +8,7 @@ import { SECTOR_CODES } from '../../lib/sectors.ts';
 import { VISIBILITIES } from '../organizations/organizations.service.ts';
 import { STRUGGLE_KINDS, STRUGGLE_STATUSES } from './struggles.service.ts';
 import type { StruggleDetail, StruggleSummary } from './struggles.repo.ts';
+import { hasMessage } from '../../i18n/i18n.ts';
 import { struggleCallsSection } from '../calls/calls.views.ts';
 import type { CallSummary } from '../calls/calls.repo.ts';
 import { followControl, type FollowControl } from '../follows/follows.views.ts';
@@ -102,7 +103,7 @@ export function struggleDetailView(
       ${dlRow(t('struggles.fields.participants'), s.participants !== null ? ctx.tr.number(s.participants) : null)}
       ${dlRow(t('struggles.fields.organization'), s.organization ? html`<a href=${`/organizations/${s.organization.slug}`}><${U}>${s.organization.name}<//></a>` : null)}
     </dl>
-    ${s.external_ref ? html`<p class="meta" lang=${ctx.tr.locale}>${t('struggles.detail.imported', { source: t(`struggles.import_sources.${s.external_ref.split(':')[0]}`) })}</p>` : null}
+    ${s.external_ref ? html`<p class="meta" lang=${ctx.tr.locale}>${t('struggles.detail.imported', { source: importSource(ctx, s.external_ref) })}</p>` : null}
     ${s.demands ? html`<section><h2 lang=${ctx.tr.locale}>${t('struggles.fields.demands')}</h2><div class="prose" dir="auto">${s.demands}</div></section>` : null}
     ${s.organizations.length
       ? html`<section lang=${ctx.tr.locale}><h2>${t('struggles.detail.organizations')}</h2><ul>
@@ -196,4 +197,13 @@ export function struggleFormView(
       ${o.editing ? field(ctx, e, { name: 'slug', label: 'fields.slug', value: v.slug, hint: 'fields.slug_hint' }) : null}
       <button type="submit">${t('actions.save')}</button>
     </form>`;
+}
+
+/**
+ * The translated name of the source an imported struggle came from (the prefix of its
+ * `external_ref`, e.g. `fmcs`); a source without a catalog entry is named by its prefix.
+ */
+function importSource(ctx: PageContext, externalRef: string): string {
+  const prefix = externalRef.split(':')[0]!;
+  return hasMessage(`struggles.import_sources.${prefix}`) ? ctx.tr.t(`struggles.import_sources.${prefix}`) : prefix;
 }
