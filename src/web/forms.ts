@@ -30,6 +30,8 @@ interface FieldOptions {
   /** Offer an empty first option in a select (catalog id of its label). */
   empty?: string;
   min?: string;
+  /** Start of the control's id (default `f`): forms sharing a page give their fields distinct ids. */
+  idPrefix?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ interface FieldOptions {
  */
 export function field(ctx: PageContext, errors: ErrorMap, o: FieldOptions): VNode {
   const { t } = ctx.tr;
-  const id = `f-${o.name.replace(/[^a-z0-9]+/gi, '-')}`;
+  const id = `${o.idPrefix ?? 'f'}-${o.name.replace(/[^a-z0-9]+/gi, '-')}`;
   const err = errors.get(o.name);
   const described = [o.hint ? `${id}-hint` : null, err ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
   const common = {
@@ -71,15 +73,16 @@ export function field(ctx: PageContext, errors: ErrorMap, o: FieldOptions): VNod
 /**
  * A summary of all field errors at the top of a form, linking to each field; with `labels`
  * (field → label message id) each link names its field ("Title: This field is required").
+ * `idPrefix` is the one the form's fields were given (see `field`).
  */
-export function errorSummary(ctx: PageContext, errors: ErrorMap, labels: Record<string, string> = {}): VNode | null {
+export function errorSummary(ctx: PageContext, errors: ErrorMap, labels: Record<string, string> = {}, idPrefix = 'f'): VNode | null {
   if (errors.size === 0) return null;
   const { t } = ctx.tr;
   return html`<div class="error-summary" role="alert">
     <h2>${t('forms.error_summary')}</h2>
     <ul>
       ${[...errors.values()].map(
-        (e) => html`<li><a href=${`#f-${e.field.replace(/[^a-z0-9]+/gi, '-')}`}>${labels[e.field] ? `${t(labels[e.field]!)}: ` : ''}${t(e.messageId, e.values)}</a></li>`,
+        (e) => html`<li><a href=${`#${idPrefix}-${e.field.replace(/[^a-z0-9]+/gi, '-')}`}>${labels[e.field] ? `${t(labels[e.field]!)}: ` : ''}${t(e.messageId, e.values)}</a></li>`,
       )}
     </ul>
   </div>`;

@@ -9,15 +9,17 @@ import { recordEntries } from '../../src/modules/pacts/ledger.service.ts';
 import { addBeneficiary } from '../../src/modules/pacts/beneficiaries.service.ts';
 import { approveDisbursement, declineDisbursement, proposeDisbursement } from '../../src/modules/pacts/disbursements.service.ts';
 import { addPactDocument } from '../../src/modules/pacts/documents.service.ts';
-import { getPact } from '../../src/modules/pacts/pacts.service.ts';
+import { createPact, getPact } from '../../src/modules/pacts/pacts.service.ts';
+import { recordExchangeAsCoordinator, recordTransferAsCoordinator } from '../../src/modules/pacts/entries.service.ts';
 import { PDF } from './pacts.ts';
 
 /**
  * The money side of the page tests' pact (seedPages): pledges with fulfilled, overdue and open
  * periods (dates relative to today, as pledge periods are), three households in the register, a
  * receipt, an approved and a refused disbursement and one waiting for a second coordinator
- * (proposed by a seeded coordinator, so the admin of the page tests may approve it), and ECB
- * rates for USD ending before the last month, so the report shows a stale rate.
+ * (proposed by a seeded coordinator, so the admin of the page tests may approve it), ECB
+ * rates for USD ending before the last month, so the report shows a stale rate, two currency
+ * exchanges (ECB and booked rate) and a transfer to a second pact of the owner.
  */
 export async function seedPactFunds(
   db: Db,
@@ -82,4 +84,21 @@ export async function seedPactFunds(
   for (const [date, rate] of rates) {
     await db.insertInto('exchange_rates').values({ source: 'ECB', rate_date: date, base: 'EUR', quote: 'USD', rate, imported_at: now }).execute();
   }
+
+  // Exchanges (at the ECB rate of the day; at the rate the bank booked) and a transfer to the
+  // union's strike fund, so the ledger shows rates and a link to the other pact.
+  await recordExchangeAsCoordinator(db, proposer, o.slug, { fromCurrency: 'EUR', fromAmount: '500', toCurrency: 'USD', valueDate: '2026-05-29', name: 'Rawbank Kolwezi', reference: 'Change 05/2026' });
+  await recordExchangeAsCoordinator(db, proposer, o.slug, { fromCurrency: 'USD', fromAmount: '300', toCurrency: 'CDF', toAmount: '855000', valueDate: '2026-05-30', name: 'Bureau de change Lualaba', reference: 'Change 05/2026 CDF' });
+  const owner = await db.selectFrom('organizations').select('slug').where('id', '=', o.owner).executeTakeFirstOrThrow();
+  const fund = await createPact(
+    db,
+    null,
+    {
+      organization: owner.slug, slug: 'caisse-de-greve-kamoto', lang: 'fr', title: 'Caisse de grève des mineurs de Kamoto',
+      description: 'Indemnités de grève pour les mineurs.', beneficiaryGroup: 'Mineurs en grève de la coopérative de Kamoto', country: 'CD',
+      periodStart: '2026-02-15', visibility: 'public',
+    },
+    { trusted: true },
+  );
+  await recordTransferAsCoordinator(db, proposer, o.slug, { toPact: fund.slug, amount: '250', currency: 'EUR', valueDate: '2026-05-30', reference: 'Soutien à la caisse de grève', description: 'Agreed at the coordination meeting of 28 May' });
 }

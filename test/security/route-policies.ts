@@ -1,4 +1,4 @@
-import { NETWORK, ORGS, PASSWORD, STRUGGLES, type Actor, type OrgKey, type Role, type StruggleKey, type Visibility, type World } from './fixture.ts';
+import { NETWORK, ORGS, PACTS, PASSWORD, STRUGGLES, type Actor, type OrgKey, type Role, type StruggleKey, type Visibility, type World } from './fixture.ts';
 
 /**
  * Who may call each route: one entry per `METHOD path` of `app.routeTable`
@@ -232,6 +232,10 @@ const household = () => ({ kind: 'household', householdSize: 3, name: 'Family ad
 const pactFields = (target: Target) => ({ title: 'Fund changed by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', visibility: target.visibility });
 const newPact = () => ({ organization: ORGS.A.slug, title: 'Fund started by the matrix', description: 'Support for the families', lang: 'en', beneficiaryGroup: 'Families of the miners', periodStart: '2026-01-01', goalAmount: '5000', goalCurrency: 'EUR', visibility: 'private' });
 const contribution = () => ({ amount: '10.00', currency: 'EUR', contributorKind: 'external', name: 'Collection by the matrix', reference: 'Matrix' });
+/** 10 of the pact's 250 EUR changed into USD at the bank's rate (no stored ECB rate needed). */
+const exchange = () => ({ fromCurrency: 'EUR', fromAmount: '10.00', toCurrency: 'USD', toAmount: '11.00', name: 'Bank by the matrix', reference: 'Matrix' });
+/** 10 EUR to A's other pact (the public one sends to the private one and back). */
+const transfer = (target: Target) => ({ toPact: target.params.slug === PACTS.PPUB.slug ? PACTS.PPRIV.slug : PACTS.PPUB.slug, amount: '10.00', currency: 'EUR', reference: 'Matrix' });
 const IMMUTABLE_ENTRY = {
   rule: 'nobody' as const,
   targets: ['entry:PPUB'] as TargetKey[],
@@ -391,6 +395,8 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'POST /pacts/:slug/status': { rule: 'org-manage', targets: PACT_TARGETS, body: () => ({ status: 'paused' }) },
   'GET /pacts/:slug/ledger': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target', 'entries'] },
   'POST /pacts/:slug/ledger/contributions': { rule: 'org-manage', targets: PACT_TARGETS, body: contribution },
+  'POST /pacts/:slug/ledger/exchanges': { rule: 'org-manage', targets: PACT_TARGETS, body: exchange },
+  'POST /pacts/:slug/ledger/transfers': { rule: 'org-manage', targets: PACT_TARGETS, body: transfer },
   'POST /pacts/:slug/ledger/:id/reverse': { rule: 'org-manage', targets: ENTRY_TARGETS, body: () => ({ reason: 'Correction by the matrix' }) },
   'GET /api/v1/pacts': { rule: 'public-read', shows: ['pacts'] },
   'POST /api/v1/pacts': { rule: 'org-manage', targets: ['org:A'], body: newPact, note: 'starts a pact owned by organization A' },
@@ -400,6 +406,8 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'GET /api/v1/pacts/:slug/balances': { rule: 'visible-read', targets: PACT_TARGETS },
   'GET /api/v1/pacts/:slug/entries': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['entries'] },
   'POST /api/v1/pacts/:slug/entries': { rule: 'org-manage', targets: PACT_TARGETS, body: contribution },
+  'POST /api/v1/pacts/:slug/exchanges': { rule: 'org-manage', targets: PACT_TARGETS, body: exchange },
+  'POST /api/v1/pacts/:slug/transfers': { rule: 'org-manage', targets: PACT_TARGETS, body: transfer },
   'GET /api/v1/pacts/:slug/entries/:id': { rule: 'visible-read', targets: ENTRY_TARGETS, shows: ['entries'] },
   'POST /api/v1/pacts/:slug/entries/:id/reversal': { rule: 'org-manage', targets: ENTRY_TARGETS, body: () => ({ reason: 'Correction by the matrix' }) },
   'PUT /api/v1/pacts/:slug/entries/:id': IMMUTABLE_ENTRY,

@@ -27,7 +27,7 @@ async function scenario(target: DbTarget, env: Record<string, string | undefined
     });
     const ok = await solidaris(['check-integrity'], env);
     assert.equal(ok.code, 0, showRun(ok));
-    assert.match(ok.stdout, /10 checks run: the ledgers are consistent\./, showRun(ok));
+    assert.match(ok.stdout, /11 checks run: the ledgers are consistent\./, showRun(ok));
     await h.db.updateTable('pact_balances').set({ balance_minor: 4900 }).where('pact_id', '=', pact.id).execute();
   } finally {
     await h.close();
@@ -37,7 +37,7 @@ async function scenario(target: DbTarget, env: Record<string, string | undefined
   assert.match(bad.stdout, /^balance\tcli-pact\tcurrency=EUR kept=4900 sum=4880 /m, showRun(bad));
   assert.match(bad.stdout, /1 violation\./, showRun(bad));
   const de = await solidaris(['check-integrity'], { ...env, LANG: 'de_DE.UTF-8' });
-  assert.match(de.stdout, /10 Prüfungen ausgeführt: 1 Verstoß\./, showRun(de));
+  assert.match(de.stdout, /11 Prüfungen ausgeführt: 1 Verstoß\./, showRun(de));
 }
 
 describe('solidaris check-integrity', { timeout: 10 * CLI_TIMEOUT_MS }, () => {

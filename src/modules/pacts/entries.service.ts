@@ -8,7 +8,8 @@ import { minorDigits } from '../../lib/money.ts';
 import { convertMinor, NoRate } from '../rates/rates.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { amountField, currencyField, getPact, getPactForCoordinator } from './pacts.service.ts';
-import { recordEntries, recordExchange, recordTransfer, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
+import { NotReversible, recordEntries, recordExchange, recordTransfer, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
+import { newId } from '../../lib/ids.ts';
 
 /** Who a contribution comes from, as a form or the API names it. */
 export const CONTRIBUTOR_KINDS = ['organization', 'person', 'external'] as const;
@@ -106,14 +107,37 @@ export async function reverseEntryAsCoordinator(
     const reason = c.line('reason', input.reason, { required: true, max: 500 });
     const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
     if (c.errors.length) throw new ValidationFailed(c.errors);
-    const entry = await tx.selectFrom('ledger_entries').select(['id', 'group_id']).where('id', '=', entryId).where('pact_id', '=', pact.id).executeTakeFirst();
+    const entry = await tx.selectFrom('ledger_entries').select(['id', 'group_id', 'kind']).where('id', '=', entryId).where('pact_id', '=', pact.id).executeTakeFirst();
     if (!entry) throw new NotFound();
-    const whole = input.wholeGroup === true || input.wholeGroup === 'true' || input.wholeGroup === 'on';
-    const stored = whole
-      ? await reverseGroup(tx, { pactId: pact.id, groupId: entry.group_id, valueDate, recordedBy: viewer!.userId, description: reason })
-      : [await reverseEntry(tx, { pactId: pact.id, entryId, valueDate, recordedBy: viewer!.userId, description: reason })];
-    for (const e of stored)
-      await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.entry_reversed', subjectType: 'pact', subjectId: pact.id, details: { ...auditDetails(e), reverses: e.reverses_id } });
+    // Half an exchange or half a transfer would leave money that came from nowhere: their legs are
+    // always reversed together (a transfer's on both pacts, as one new group).
+    const whole = entry.kind === 'exchange' || input.wholeGroup === true || input.wholeGroup === 'true' || input.wholeGroup === 'on';
+    let stored: LedgerEntry[];
+    if (entry.kind === 'transfer') {
+      const legs = await tx
+        .selectFrom('ledger_entries as e')
+        .select(['e.id', 'e.pact_id', 'e.amount_minor'])
+        .where('e.group_id', '=', entry.group_id)
+        .where('e.kind', '=', 'transfer')
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('ledger_entries as r').select('r.id').whereRef('r.reverses_id', '=', 'e.id'))))
+        .execute();
+      if (!legs.some((l) => l.id === entry.id)) throw new NotReversible('already_reversed');
+      const groupId = newId();
+      stored = [];
+      // The receiving pact gives the money back first, then the sending pact gets it.
+      for (const leg of legs.sort((a, b) => Number(b.amount_minor) - Number(a.amount_minor)))
+        stored.push(await reverseEntry(tx, { pactId: leg.pact_id, entryId: leg.id, valueDate, recordedBy: viewer!.userId, description: reason, groupId }));
+    } else {
+      stored = whole
+        ? await reverseGroup(tx, { pactId: pact.id, groupId: entry.group_id, valueDate, recordedBy: viewer!.userId, description: reason })
+        : [await reverseEntry(tx, { pactId: pact.id, entryId, valueDate, recordedBy: viewer!.userId, description: reason })];
+      if (!stored.length) throw new NotReversible('already_reversed');
+    }
+    const owners = new Map([[pact.id, pact.organization_id]]);
+    for (const e of stored) {
+      if (!owners.has(e.pact_id)) owners.set(e.pact_id, (await tx.selectFrom('pacts').select('organization_id').where('id', '=', e.pact_id).executeTakeFirstOrThrow()).organization_id);
+      await recordAudit(tx, viewer, { organizationId: owners.get(e.pact_id)!, action: 'pact.entry_reversed', subjectType: 'pact', subjectId: e.pact_id, details: { ...auditDetails(e), reverses: e.reverses_id } });
+    }
     return stored;
   });
 }

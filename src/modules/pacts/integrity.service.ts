@@ -20,6 +20,7 @@ import type { Db } from '../../db/client.ts';
  *   currency;
  * - `exchange_group`: an exchange group has one outgoing and one incoming leg in two currencies,
  *   both with the same rate, source and date;
+ * - `partial_reversal`: the legs of an exchange or a transfer are reversed all together or not at all;
  * - `closed_pact`: no entry was recorded on a closed pact after it closed;
  * - `disbursement`: an approved disbursement has its entry (same pact, amount and currency) and a
  *   second person approved it; a pending or refused one has no entry.
@@ -96,6 +97,14 @@ function checks(): Record<string, RawBuilder<{ pact_id: string | null; detail: s
       HAVING COUNT(*) <> 2 OR COUNT(DISTINCT currency) <> 2 OR COUNT(DISTINCT pact_id) <> 1
         OR SUM(CASE WHEN amount_minor < 0 THEN 1 ELSE 0 END) <> 1
         OR COUNT(DISTINCT rate) <> 1 OR COUNT(DISTINCT rate_source) <> 1 OR COUNT(DISTINCT rate_date) <> 1 OR COUNT(rate) <> 2`,
+    partial_reversal: sql`
+      SELECT MIN(e.pact_id) AS pact_id, 'group=' || e.group_id || ' kind=' || MIN(e.kind) || ' legs=' || CAST(COUNT(*) AS TEXT) ||
+        ' reversed=' || CAST(COUNT(r.id) AS TEXT) AS detail
+      FROM ledger_entries e
+      LEFT JOIN ledger_entries r ON r.reverses_id = e.id
+      WHERE e.kind IN ('exchange', 'transfer')
+      GROUP BY e.group_id
+      HAVING COUNT(r.id) <> 0 AND COUNT(r.id) <> COUNT(*)`,
     closed_pact: sql`
       SELECT e.pact_id, 'seq=' || CAST(e.seq AS TEXT) || ' recorded_at=' || CAST(e.recorded_at AS TEXT) || ' closed_at=' || CAST(p.closed_at AS TEXT) AS detail
       FROM ledger_entries e JOIN pacts p ON p.id = e.pact_id

@@ -8,13 +8,31 @@ import { sendPage, redirectAfterPost, withNotice } from '../../web/reply.ts';
 import { minorDigits } from '../../lib/money.ts';
 import { getPact, getPactForCoordinator, isPactCoordinator, type PactRecord } from './pacts.service.ts';
 import { InvalidEntry, pactBalances } from './ledger.service.ts';
-import { recordContribution, reverseEntryAsCoordinator } from './entries.service.ts';
-import { entryView, entryViews, ledgerPage, type EntryView } from './pacts.repo.ts';
+import { recordContribution, recordExchangeAsCoordinator, recordTransferAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
+import { entryView, entryViews, ledgerPage, transferTargets, type EntryView } from './pacts.repo.ts';
 import { ledgerView, type ReverseState } from './ledger.views.ts';
-import { BalancesOut, ContributionBody, EntriesOut, EntryListOut, EntryListQuery, EntryOut, EntryParams, moneyOut, PactParams, refuseNumericAmounts, ReversalBody } from './pacts.schemas.ts';
+import {
+  BalancesOut,
+  ContributionBody,
+  EntriesOut,
+  EntryListOut,
+  EntryListQuery,
+  EntryOut,
+  EntryParams,
+  ExchangeBody,
+  moneyOut,
+  PactParams,
+  refuseNumericAmounts,
+  ReversalBody,
+  TransferBody,
+} from './pacts.schemas.ts';
 
 const LEDGER_PAGE_SIZE = 50;
+/** Pacts the transfer form offers as choices; with more, it asks for the address name instead. */
+const TRANSFER_CHOICES = 200;
 type Form = Record<string, string | undefined>;
+/** A form of the ledger page coming back with what was typed and why it was refused. */
+type FormState = { values: Form; errors: FieldError[] };
 
 /**
  * 405 for a change or removal of a ledger entry: the ledger is append-only, a correction is a
@@ -53,19 +71,21 @@ export function entryToApi(e: EntryView) {
 /**
  * A refused ledger form as something to show at the form: field errors of a `ValidationFailed`
  * (422); a conflict such as an overdraft, an entry already reversed or a closed pact (409) as one
- * error on `field`; an invalid entry (422) likewise. Null for anything else (rethrown).
+ * error on the conflict's field (renamed by `rename` where the form calls it otherwise, e.g. an
+ * overdraft's `amount` is an exchange's `fromAmount`) or else on `field`; an invalid entry (422)
+ * on `field`. Null for anything else (rethrown).
  */
-function ledgerFormFailure(err: unknown, field: string): { status: number; errors: FieldError[] } | null {
+function ledgerFormFailure(err: unknown, field: string, rename: Record<string, string> = {}): { status: number; errors: FieldError[] } | null {
   if (err instanceof ValidationFailed) return { status: 422, errors: err.errors };
-  if (err instanceof Conflict) return { status: 409, errors: [{ field: err.field ?? field, messageId: err.messageId }] };
+  if (err instanceof Conflict) return { status: 409, errors: [{ field: err.field ? (rename[err.field] ?? err.field) : field, messageId: err.messageId }] };
   if (err instanceof InvalidEntry) return { status: 422, errors: [{ field, messageId: err.messageId }] };
   return null;
 }
 
 /**
- * The ledger of a pact: its page (`/pacts/:slug/ledger`, with the contribution and reverse forms
- * for coordinators) and its API (`/api/v1/pacts/:slug/balances`, `…/entries`). Registered by
- * `pactsRoutes`.
+ * The ledger of a pact: its page (`/pacts/:slug/ledger`, with the contribution, exchange,
+ * transfer and reverse forms for coordinators) and its API (`/api/v1/pacts/:slug/balances`,
+ * `…/entries`, `…/exchanges`, `…/transfers`). Registered by `pactsRoutes`.
  */
 export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -73,20 +93,61 @@ export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     pact: PactRecord,
-    o: { before?: number; contribution?: { values: Form; errors: FieldError[] }; reverse?: ReverseState } = {},
+    o: { before?: number; contribution?: FormState; exchange?: FormState; transfer?: FormState; reverse?: ReverseState } = {},
     status = 200,
   ) => {
-    const [page, balances] = await Promise.all([ledgerPage(app.db, request.viewer, pact, { limit: LEDGER_PAGE_SIZE, before: o.before }), pactBalances(app.db, pact.id)]);
     const coordinator = isPactCoordinator(request.viewer, pact);
+    const writable = coordinator && pact.status !== 'closed';
+    const [page, balances, targets] = await Promise.all([
+      ledgerPage(app.db, request.viewer, pact, { limit: LEDGER_PAGE_SIZE, before: o.before }),
+      pactBalances(app.db, pact.id),
+      writable ? transferTargets(app.db, request.viewer, pact.id, TRANSFER_CHOICES) : [],
+    ]);
+    const state = (f: FormState | undefined) => (f ? { values: f.values, errors: errorMap(f.errors) } : undefined);
     return sendPage(request, reply, (ctx) => ctx.tr.t('pacts.ledger.title', { pact: pact.title }), (ctx) =>
       ledgerView(ctx, pact, {
         items: page.items,
         next: page.next,
         coordinator,
         balances,
-        contribution: o.contribution ? { values: o.contribution.values, errors: errorMap(o.contribution.errors) } : undefined,
+        contribution: state(o.contribution),
+        exchange: state(o.exchange),
+        transfer: state(o.transfer),
+        // More pacts than a list can sensibly offer: the form asks for the address name (null).
+        transferTargets: targets.length > TRANSFER_CHOICES ? null : targets,
         reverse: o.reverse,
       }), status);
+  };
+
+  /**
+   * A ledger form's POST: 404/403 before anything else for who may not see or does not coordinate
+   * the pact, then `record`; on success a redirect to the ledger with the `done` notice, on a
+   * refused input the page again with the form open and its errors (422, or 409 for a conflict).
+   */
+  const ledgerFormPost = async (
+    request: FastifyRequest<{ Params: { slug: string }; Body: Form }>,
+    reply: FastifyReply,
+    o: {
+      form: 'contribution' | 'exchange' | 'transfer';
+      done: string;
+      /** Where a conflict without a field of its own (a closed pact) is shown. */
+      conflictField: string;
+      rename?: Record<string, string>;
+      record: (slug: string, input: Form) => Promise<unknown>;
+    },
+  ) => {
+    const pact = await getPactForCoordinator(app.db, request.viewer, request.params.slug);
+    const { _csrf, ...input } = request.body ?? {};
+    try {
+      await o.record(pact.slug, input);
+      return redirectAfterPost(reply, withNotice(`/pacts/${pact.slug}/ledger`, o.done));
+    } catch (err) {
+      const failure = ledgerFormFailure(err, o.conflictField, o.rename);
+      if (!failure) throw err;
+      // A pact closed meanwhile: the page comes back without the form, saying so.
+      const current = await getPact(app.db, request.viewer, pact.slug);
+      return renderLedger(request, reply, current, { [o.form]: { values: input, errors: failure.errors } }, failure.status);
+    }
   };
 
   // ---- pages
@@ -98,21 +159,17 @@ export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
     return renderLedger(request, reply, pact, { before });
   });
 
-  app.post<{ Params: { slug: string }; Body: Form }>('/pacts/:slug/ledger/contributions', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
-    // Who may not see the pact or does not coordinate it learns nothing from the form: 404 / 403 first.
-    const pact = await getPactForCoordinator(app.db, request.viewer, request.params.slug);
-    const { _csrf, ...input } = request.body ?? {};
-    try {
-      await recordContribution(app.db, request.viewer, pact.slug, input);
-      return redirectAfterPost(reply, withNotice(`/pacts/${pact.slug}/ledger`, 'recorded'));
-    } catch (err) {
-      const failure = ledgerFormFailure(err, 'amount');
-      if (!failure) throw err;
-      // A pact closed meanwhile: the page comes back without the form, saying so.
-      const current = await getPact(app.db, request.viewer, pact.slug);
-      return renderLedger(request, reply, current, { contribution: { values: input, errors: failure.errors } }, failure.status);
-    }
-  });
+  app.post<{ Params: { slug: string }; Body: Form }>('/pacts/:slug/ledger/contributions', { preValidation: app.csrfProtection, schema: { hide: true } }, (request, reply) =>
+    ledgerFormPost(request, reply, { form: 'contribution', done: 'recorded', conflictField: 'amount', record: (slug, input) => recordContribution(app.db, request.viewer, slug, input) }),
+  );
+
+  app.post<{ Params: { slug: string }; Body: Form }>('/pacts/:slug/ledger/exchanges', { preValidation: app.csrfProtection, schema: { hide: true } }, (request, reply) =>
+    ledgerFormPost(request, reply, { form: 'exchange', done: 'exchanged', conflictField: 'fromAmount', rename: { amount: 'fromAmount' }, record: (slug, input) => recordExchangeAsCoordinator(app.db, request.viewer, slug, input) }),
+  );
+
+  app.post<{ Params: { slug: string }; Body: Form }>('/pacts/:slug/ledger/transfers', { preValidation: app.csrfProtection, schema: { hide: true } }, (request, reply) =>
+    ledgerFormPost(request, reply, { form: 'transfer', done: 'transferred', conflictField: 'amount', record: (slug, input) => recordTransferAsCoordinator(app.db, request.viewer, slug, input) }),
+  );
 
   app.post<{ Params: { slug: string; id: string }; Body: Form }>('/pacts/:slug/ledger/:id/reverse', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
     const pact = await getPactForCoordinator(app.db, request.viewer, request.params.slug);
@@ -163,6 +220,53 @@ export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
       const pact = await getPactForCoordinator(app.db, viewer, request.params.slug);
       const stored = await recordContribution(app.db, viewer, pact.slug, request.body);
       const items = await entryViews(app.db, viewer, pact.id, stored, true);
+      return reply.status(201).header('location', `/api/v1/pacts/${pact.slug}/entries/${items[0]!.id}`).send({ items: items.map(entryToApi) });
+    },
+  );
+
+  app.post(
+    '/api/v1/pacts/:slug/exchanges',
+    {
+      preValidation: [...apiWrite, refuseNumericAmounts('fromAmount', 'toAmount')],
+      schema: {
+        tags: ['pacts'],
+        summary: 'Record a currency exchange inside a pact (its coordinators): the outgoing and the incoming entry, both with the rate used',
+        params: PactParams,
+        body: ExchangeBody,
+        response: { 201: EntriesOut },
+      },
+    },
+    async (request, reply) => {
+      const viewer = request.requireViewer();
+      const pact = await getPactForCoordinator(app.db, viewer, request.params.slug);
+      const stored = await recordExchangeAsCoordinator(app.db, viewer, pact.slug, request.body);
+      const items = await entryViews(app.db, viewer, pact.id, stored, true);
+      return reply.status(201).header('location', `/api/v1/pacts/${pact.slug}/entries/${items[0]!.id}`).send({ items: items.map(entryToApi) });
+    },
+  );
+
+  app.post(
+    '/api/v1/pacts/:slug/transfers',
+    {
+      preValidation: [...apiWrite, refuseNumericAmounts('amount')],
+      schema: {
+        tags: ['pacts'],
+        summary: "Transfer money to another pact (this pact's coordinators): the entry on this pact (negative), then the one on the receiving pact (positive)",
+        params: PactParams,
+        body: TransferBody,
+        response: { 201: EntriesOut },
+      },
+    },
+    async (request, reply) => {
+      const viewer = request.requireViewer();
+      const pact = await getPactForCoordinator(app.db, viewer, request.params.slug);
+      const stored = await recordTransferAsCoordinator(app.db, viewer, pact.slug, request.body);
+      const target = await getPact(app.db, viewer, request.body.toPact);
+      // Each leg as its own pact shows it: notes and who recorded it only where the caller coordinates.
+      const items = [
+        ...(await entryViews(app.db, viewer, pact.id, stored.filter((e) => e.pact_id === pact.id), true)),
+        ...(await entryViews(app.db, viewer, target.id, stored.filter((e) => e.pact_id === target.id), isPactCoordinator(viewer, target))),
+      ];
       return reply.status(201).header('location', `/api/v1/pacts/${pact.slug}/entries/${items[0]!.id}`).send({ items: items.map(entryToApi) });
     },
   );

@@ -158,10 +158,17 @@ for (const engine of ENGINES) {
       assert.deepEqual((await pactBalances(t.db, a.id)).map((x) => [x.currency, x.balanceMinor]), [['EUR', 3000], ['USD', 5626]]);
       assert.deepEqual((await pactBalances(t.db, b.id)).map((x) => [x.currency, x.balanceMinor]), [['EUR', 2000]]);
       assert.deepEqual(await checkIntegrity(t.db), []);
+      // The ledger core lets one leg be reversed alone (the coordinator service never does): the check finds it.
+      const usd = (await t.db.selectFrom('ledger_entries').select('id').where('pact_id', '=', a.id).where('kind', '=', 'exchange').where('currency', '=', 'USD').executeTakeFirstOrThrow()).id;
+      await reverseEntry(t.db, { pactId: a.id, entryId: usd, valueDate: '2026-02-03', recordedBy: null });
+      assert.deepEqual((await checkIntegrity(t.db)).map((v) => [v.check, v.detail.replace(/group=\S+ /, '')]), [['partial_reversal', 'kind=exchange legs=2 reversed=1']]);
+      const eur = (await t.db.selectFrom('ledger_entries').select('id').where('pact_id', '=', a.id).where('kind', '=', 'exchange').where('currency', '=', 'EUR').executeTakeFirstOrThrow()).id;
+      await reverseEntry(t.db, { pactId: a.id, entryId: eur, valueDate: '2026-02-03', recordedBy: null });
+      assert.deepEqual(await checkIntegrity(t.db), []);
       await t.db.updateTable('pacts').set({ status: 'closed', closed_at: new Date().toISOString() }).where('id', '=', b.id).execute();
       await assert.rejects(recordEntries(t.db, { pactId: b.id, recordedBy: null, entries: [contribution(1, 'EUR', '2026-02-04')] }), PactClosed);
       await assert.rejects(recordTransfer(t.db, { fromPactId: a.id, toPactId: b.id, amountMinor: 1, currency: 'EUR', valueDate: '2026-02-04', recordedBy: null }), PactClosed);
-      assert.deepEqual((await pactBalances(t.db, a.id)).map((x) => [x.currency, x.balanceMinor]), [['EUR', 3000], ['USD', 5626]], 'the refused transfer left nothing behind');
+      assert.deepEqual((await pactBalances(t.db, a.id)).map((x) => [x.currency, x.balanceMinor]), [['EUR', 8000], ['USD', 0]], 'the refused transfer left nothing behind');
     });
 
     test('check-integrity finds tampering with the kept balances, month totals and sequence', async () => {

@@ -9,12 +9,19 @@ import { CONTRIBUTOR_KINDS } from './entries.service.ts';
 import type { PactRecord } from './pacts.service.ts';
 import type { EntryView } from './pacts.repo.ts';
 import { currencySelectOptions, money } from './pacts.views.ts';
+import { conversionNode, exchangeForm, transferForm } from './exchanges.views.ts';
+import { pactHeading, pactNav } from './pact-nav.views.ts';
 
 /** Confirmations after recording on the ledger (`?done=…`, see `withNotice`). */
 export const LEDGER_NOTICES: Record<string, string> = {
   recorded: 'pacts.notices.recorded',
   reversed: 'pacts.notices.reversed',
+  exchanged: 'pacts.notices.exchanged',
+  transferred: 'pacts.notices.transferred',
 };
+
+/** A ledger form coming back: what was typed and why it was refused. */
+type FormState = { values: Record<string, string | undefined>; errors: ErrorMap };
 
 const CONTRIBUTION_LABELS: Record<string, string> = {
   amount: 'pacts.contribution.amount',
@@ -122,10 +129,11 @@ function contributionForm(ctx: PageContext, pact: PactRecord, values: Record<str
 }
 
 /**
- * A pact's ledger, newest first: number, value date, kind, signed amount, counterparty, reference,
- * running balance in the entry's currency, and the links between a reversal and what it reverses;
- * keyset-paged by number (`?before=`). Coordinators of a pact that is not closed also get the
- * contribution form and a reverse form per entry that is neither a reversal nor reversed.
+ * A pact's ledger, newest first: number, value date, kind (with the rate of an exchange), signed
+ * amount, counterparty (the other pact of a transfer), reference, running balance in the entry's
+ * currency, and the links between a reversal and what it reverses; keyset-paged by number
+ * (`?before=`). Coordinators of a pact that is not closed also get the contribution, exchange and
+ * transfer forms and a reverse form per entry that is neither a reversal nor reversed.
  */
 export function ledgerView(
   ctx: PageContext,
@@ -135,7 +143,11 @@ export function ledgerView(
     next: number | null;
     coordinator: boolean;
     balances: { currency: string; balanceMinor: number }[];
-    contribution?: { values: Record<string, string | undefined>; errors: ErrorMap };
+    contribution?: FormState;
+    exchange?: FormState;
+    transfer?: FormState;
+    /** Pacts a transfer may go to (see `transferTargets`); null: too many to list. */
+    transferTargets?: { slug: string; title: string }[] | null;
     reverse?: ReverseState;
   },
 ) {
@@ -151,13 +163,21 @@ export function ledgerView(
     reference: t('pacts.col.reference'),
     balance: t('pacts.col.balance'),
   };
-  return html`<h1>${ctx.tr.tRich('pacts.ledger.title', { pact: html`<span lang=${pact.lang}><${U}>${pact.title}<//></span>` })}</h1>
-    <p><a href=${`/pacts/${pact.slug}`}>${t('pacts.ledger.back')}</a></p>
+  // A form refused after the pact was closed comes back as its messages only.
+  const refused = [o.contribution, o.exchange, o.transfer].flatMap((f) => (f ? [...f.errors.values()] : []));
+  return html`${pactHeading(ctx, 'pacts.ledger.title', pact)}
+    ${pactNav(ctx, pact.slug, { current: 'ledger', coordinator: o.coordinator })}
     ${doneNotice(ctx, LEDGER_NOTICES)}
     <p>${t('pacts.ledger.intro')}</p>
     ${pact.status === 'closed' ? html`<p class="notice">${t('pacts.page.closed_notice')}</p>` : null}
     ${o.balances.length ? html`<p class="meta">${t('pacts.page.balances_title')}: ${dotted(o.balances.map((b) => money(ctx, b.balanceMinor, b.currency)))}</p>` : null}
-    ${canWrite ? contributionForm(ctx, pact, o.contribution?.values ?? {}, o.contribution?.errors ?? new Map()) : o.contribution ? refusal(ctx, [...o.contribution.errors.values()]) : null}
+    ${canWrite
+      ? [
+          contributionForm(ctx, pact, o.contribution?.values ?? {}, o.contribution?.errors ?? new Map()),
+          exchangeForm(ctx, pact, o.exchange?.values ?? {}, o.exchange?.errors ?? new Map()),
+          transferForm(ctx, pact, o.transferTargets === undefined ? [] : o.transferTargets, o.transfer?.values ?? {}, o.transfer?.errors ?? new Map()),
+        ]
+      : refusal(ctx, refused)}
     ${o.items.length
       ? html`<div class="table-scroll" role="region" aria-labelledby="ledger-caption" tabindex="0">
           <table class="ledger">
@@ -181,6 +201,7 @@ export function ledgerView(
                   <td class="date" data-label=${col.date}><time datetime=${e.valueDate}>${ctx.tr.date(e.valueDate)}</time></td>
                   <td data-label=${col.kind}>
                     ${t(`pacts.kinds.${e.kind}`)}
+                    ${e.conversion ? conversionNode(ctx, e.conversion) : null}
                     ${e.reverses ? html`<br /><span class="meta">${ctx.tr.tRich('pacts.ledger.reverses', { entry: entryLink(ctx, pact.slug, e.reverses.seq) })}</span>` : null}
                     ${e.reversedBy ? html`<br /><span class="meta">${ctx.tr.tRich('pacts.ledger.reversed_by', { entry: entryLink(ctx, pact.slug, e.reversedBy.seq) })}</span>` : null}
                     ${reversible

@@ -192,7 +192,11 @@ export interface EntryView {
   /** Coordinators only. */
   description: string | null;
   pledgeId: string | null;
-  conversion: { rate: string; source: string; date: string } | null;
+  /**
+   * The rate of a currency exchange (on both legs and on their reversals): units of `to` for one
+   * unit of `from` (decimal string), its source (`ECB`, `booked`) and date-only day.
+   */
+  conversion: { rate: string; source: string; date: string; from: string | null; to: string | null } | null;
   reverses: { id: string; seq: number } | null;
   reversedBy: { id: string; seq: number } | null;
   recordedAt: string;
@@ -220,7 +224,7 @@ export async function entryViews(db: Db, viewer: Viewer | null, pactId: string, 
     pactIds.length ? db.selectFrom('pacts').select(['id', 'slug', 'title']).where('id', 'in', pactIds).where(visibleWhere(viewer, 'pacts')).execute() : [],
     userIds.length ? db.selectFrom('users').select(['id', 'display_name', 'erased_at']).where('id', 'in', userIds).execute() : [],
     beneficiaryIds.length ? db.selectFrom('beneficiaries').select(['id', 'code']).where('id', 'in', beneficiaryIds).execute() : [],
-    reversesIds.length ? db.selectFrom('ledger_entries').select(['id', 'seq']).where('pact_id', '=', pactId).where('id', 'in', reversesIds).execute() : [],
+    reversesIds.length ? db.selectFrom('ledger_entries').select(['id', 'seq', 'group_id']).where('pact_id', '=', pactId).where('id', 'in', reversesIds).execute() : [],
     db.selectFrom('ledger_entries').select(['id', 'seq', 'reverses_id']).where('pact_id', '=', pactId).where('reverses_id', 'in', ids).execute(),
     db
       .selectFrom('ledger_entries')
@@ -237,6 +241,20 @@ export async function entryViews(db: Db, viewer: Viewer | null, pactId: string, 
   const seqById = new Map(reversed.map((r) => [r.id, Number(r.seq)]));
   const reversalOf = new Map(reversing.map((r) => [r.reverses_id!, { id: r.id, seq: Number(r.seq) }]));
   const groupSize = new Map(groups.map((g) => [g.group_id, Number(g.n)]));
+  const groupOfReversed = new Map(reversed.map((r) => [r.id, r.group_id]));
+  // An exchange's rate reads "1 <from> = rate <to>": the outgoing leg's currency and the incoming one's.
+  const exchangeGroupOf = (r: LedgerEntry) => (!r.rate ? null : r.kind === 'exchange' ? r.group_id : r.reverses_id ? (groupOfReversed.get(r.reverses_id) ?? null) : null);
+  const exchangeGroups = uniq(rows.map(exchangeGroupOf));
+  const legs = exchangeGroups.length
+    ? await db.selectFrom('ledger_entries').select(['group_id', 'currency', 'amount_minor']).where('pact_id', '=', pactId).where('kind', '=', 'exchange').where('group_id', 'in', exchangeGroups).execute()
+    : [];
+  const pairOf = new Map<string, { from: string | null; to: string | null }>();
+  for (const l of legs) {
+    const pair = pairOf.get(l.group_id) ?? { from: null, to: null };
+    if (Number(l.amount_minor) < 0) pair.from = l.currency;
+    else pair.to = l.currency;
+    pairOf.set(l.group_id, pair);
+  }
   return rows.map((r) => {
     const org = r.counterparty_organization_id ? orgById.get(r.counterparty_organization_id) : undefined;
     const other = r.counterparty_pact_id ? pactById.get(r.counterparty_pact_id) : undefined;
@@ -269,7 +287,7 @@ export async function entryViews(db: Db, viewer: Viewer | null, pactId: string, 
       reference: r.reference,
       description: coordinator ? r.description : null,
       pledgeId: r.pledge_id,
-      conversion: r.rate && r.rate_source && r.rate_date ? { rate: r.rate, source: r.rate_source, date: r.rate_date } : null,
+      conversion: r.rate && r.rate_source && r.rate_date ? { rate: r.rate, source: r.rate_source, date: r.rate_date, ...(pairOf.get(exchangeGroupOf(r) ?? '') ?? { from: null, to: null }) } : null,
       reverses: r.reverses_id && seqById.has(r.reverses_id) ? { id: r.reverses_id, seq: seqById.get(r.reverses_id)! } : null,
       reversedBy: reversalOf.get(r.id) ?? null,
       recordedAt: r.recorded_at,
@@ -301,4 +319,22 @@ export async function entryView(db: Db, viewer: Viewer | null, pact: PactRecord,
   if (!row) return null;
   const [view] = await entryViews(db, viewer, pact.id, [row], isPactCoordinator(viewer, pact));
   return view ?? null;
+}
+
+/**
+ * Pacts a transfer from the pact `pactId` may go to, as `viewer` may choose them: visible to the
+ * viewer, open or paused (a closed pact takes no entries), not the pact itself; by title. At most
+ * `limit` + 1 rows, so the caller knows when there are more than it can offer as choices.
+ */
+export async function transferTargets(db: Db, viewer: Viewer | null, pactId: string, limit: number): Promise<{ slug: string; title: string }[]> {
+  return db
+    .selectFrom('pacts')
+    .select(['slug', 'title'])
+    .where(visibleWhere(viewer, 'pacts'))
+    .where('status', '<>', 'closed')
+    .where('id', '<>', pactId)
+    .orderBy('title')
+    .orderBy('slug')
+    .limit(limit + 1)
+    .execute();
 }

@@ -160,6 +160,35 @@ export const ReversalBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Body of `POST /api/v1/pacts/:slug/exchanges`: a currency exchange inside the pact. */
+export const ExchangeBody = Type.Object(
+  {
+    fromCurrency: currency('ISO 4217 code of the money exchanged'),
+    fromAmount: decimal('amount that left the pact, in `fromCurrency`, positive'),
+    toCurrency: currency('ISO 4217 code of the money received; another currency than `fromCurrency`'),
+    toAmount: Type.Optional(
+      nullable(decimal('amount received, in `toCurrency`, as the bank booked it (the rate is computed from both amounts, source `booked`); absent or null: converted at the ECB reference rate of `valueDate` (source `ECB`)')),
+    ),
+    valueDate: Type.Optional(nullable(date('day of the exchange; default today in the account’s time zone'))),
+    name: Type.Optional(nullable(str({ maxLength: 200, description: 'who exchanged: a bank, an exchange office' }))),
+    reference: Type.Optional(nullable(str({ maxLength: 200 }))),
+  },
+  { additionalProperties: false },
+);
+
+/** Body of `POST /api/v1/pacts/:slug/transfers`: money moved to another pact. */
+export const TransferBody = Type.Object(
+  {
+    toPact: str({ maxLength: 80, description: 'address name (slug) of the receiving pact: open or paused, visible to the caller, not this one' }),
+    amount: decimal('amount in `currency`, positive'),
+    currency: currency(),
+    valueDate: Type.Optional(nullable(date('day of the transfer; default today in the account’s time zone'))),
+    reference: Type.Optional(nullable(str({ maxLength: 200 }))),
+    description: Type.Optional(nullable(str({ maxLength: 2000 }))),
+  },
+  { additionalProperties: false },
+);
+
 export const EntryOut = Type.Object({
   id: str(),
   seq: Type.Integer({ description: 'per-pact order of recording' }),
@@ -181,7 +210,19 @@ export const EntryOut = Type.Object({
   reference: Type.Union([str(), Type.Null()]),
   description: Type.Union([str(), Type.Null()], { description: 'coordinators only' }),
   pledge: Type.Union([str(), Type.Null()]),
-  conversion: Type.Union([Type.Object({ rate: str(), source: str(), date: str() }), Type.Null()]),
+  conversion: Type.Union(
+    [
+      Type.Object({
+        rate: str({ description: 'units of `to` for one unit of `from`, as an exact decimal string' }),
+        source: str({ description: '`ECB` (the European Central Bank reference rate) or `booked` (computed from the two amounts the bank booked)' }),
+        date: str({ description: 'date-only: the ECB publication day of the rate, or the value date of a booked exchange' }),
+        from: Type.Union([str(), Type.Null()], { description: 'ISO 4217 code of the currency exchanged' }),
+        to: Type.Union([str(), Type.Null()], { description: 'ISO 4217 code of the currency received' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'the rate of a currency exchange, on both of its entries (and on their reversals); null on every other entry' },
+  ),
   reverses: Type.Union([Type.Object({ id: str(), seq: Type.Integer() }), Type.Null()]),
   reversedBy: Type.Union([Type.Object({ id: str(), seq: Type.Integer() }), Type.Null()]),
   recordedAt: str(),

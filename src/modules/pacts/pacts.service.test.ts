@@ -184,6 +184,11 @@ for (const engine of ENGINES) {
       await assert.rejects(recordExchangeAsCoordinator(t.db, alice, slug, { fromCurrency: 'EUR', fromAmount: '800', toCurrency: 'USD', toAmount: '880' }), Overdraft);
       assert.deepEqual((await pactBalances(t.db, pactId)).map((b) => [b.currency, b.balanceMinor]), [['EUR', 70000], ['USD', 33402]]);
       assert.deepEqual(await checkIntegrity(t.db), []);
+      // One leg of an exchange is never reversed alone.
+      const both = await reverseEntryAsCoordinator(t.db, alice, slug, booked[1]!.id, { reason: 'Wrong amount booked' });
+      assert.deepEqual(both.map((r) => r.reverses_id).sort(), booked.map((e) => e.id).sort());
+      assert.deepEqual((await pactBalances(t.db, pactId)).map((b) => [b.currency, b.balanceMinor]), [['EUR', 90000], ['USD', 11252]]);
+      assert.deepEqual(await checkIntegrity(t.db), []);
     });
 
     test('a transfer moves money to another pact the coordinator can see, as one balanced group', async () => {
@@ -197,6 +202,14 @@ for (const engine of ENGINES) {
       assert.deepEqual(await fieldErrors(() => recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: 'no-such-pact', amount: '1', currency: 'EUR' })), [['toPact', 'pacts.validation.pact_unknown']]);
       await assert.rejects(recordTransferAsCoordinator(t.db, carla, a.slug, { toPact: b.slug, amount: '1', currency: 'EUR' }), Forbidden);
       await assert.rejects(recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '31', currency: 'EUR' }), Overdraft);
+      // Reversing one leg reverses both, on both pacts, as one group.
+      const outgoing = legs.find((e) => Number(e.amount_minor) < 0)!;
+      const reversals = await reverseEntryAsCoordinator(t.db, alice, a.slug, outgoing.id, { reason: 'Sent to the wrong pact', valueDate: '2026-01-12' });
+      assert.deepEqual(reversals.map((r) => Number(r.amount_minor)).sort((x, y) => x - y), [-2000, 2000]);
+      assert.equal(reversals[0]!.group_id, reversals[1]!.group_id);
+      const [pa, pb] = [await getPact(t.db, null, a.slug), await getPact(t.db, null, b.slug)];
+      assert.deepEqual((await pactBalances(t.db, pa.id)).map((x) => x.balanceMinor), [5000]);
+      assert.deepEqual((await pactBalances(t.db, pb.id)).map((x) => x.balanceMinor), [0]);
       assert.deepEqual(await checkIntegrity(t.db), []);
     });
 

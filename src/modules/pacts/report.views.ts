@@ -15,7 +15,7 @@ const rateFormats = new Map<string, Intl.NumberFormat>();
  * A rate for reading: six significant digits in the reader's locale (the exact decimal string is
  * kept in the `<data>` element's value and in the CSV). Display only; nothing is computed with it.
  */
-function rateText(ctx: PageContext, rate: string): string {
+export function rateText(ctx: PageContext, rate: string): string {
   let f = rateFormats.get(ctx.tr.locale);
   if (!f) {
     f = new Intl.NumberFormat(ctx.tr.locale, { maximumSignificantDigits: 6 });
