@@ -89,9 +89,11 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig({ NODE_ENV: 'production', DATA_KEYS: '' }).dataKeys, { kind: 'none' }, 'an empty DATA_KEYS is unset');
   });
 
-  test('DOCUMENTS_DIR (default ./data/documents, resolved absolute) and DOCUMENT_MAX_BYTES (default 10 MiB)', () => {
+  test('DOCUMENTS_DIR (default: beside the SQLite file, ./data/documents with PostgreSQL; resolved absolute) and DOCUMENT_MAX_BYTES (default 10 MiB)', () => {
     const c = loadConfig({});
     assert.equal(c.documentsDir, resolve('data/documents'));
+    assert.equal(loadConfig({ SQLITE_PATH: '/tmp/one/x.sqlite' }).documentsDir, '/tmp/one/documents');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db/s' }).documentsDir, resolve('data/documents'));
     assert.equal(c.documentMaxBytes, 10_485_760);
     const d = loadConfig({ DOCUMENTS_DIR: 'receipts', DOCUMENT_MAX_BYTES: '2048' });
     assert.equal(d.documentsDir, resolve('receipts'));

@@ -42,7 +42,8 @@ export class ConfigError extends Error {}
  * `DATA_KEYS` (data key entries `id:base64key`, current first) or `DATA_KEY_FILE` (a file of them);
  * with neither, outside `NODE_ENV=production`, a development key file `data-keys` beside the SQLite
  * file (`./data/data-keys` with PostgreSQL), and in production no key (sealing fails) — see
- * lib/sealed.ts; `DOCUMENTS_DIR` (default `./data/documents`, resolved absolute) and
+ * lib/sealed.ts; `DOCUMENTS_DIR` (default: `documents` beside the SQLite file, `./data/documents`
+ * with PostgreSQL; resolved absolute) and
  * `DOCUMENT_MAX_BYTES` (default 10485760 = 10 MiB).
  * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, an
  *   `SMTP_URL` that is not smtp:// or smtps://, a `DIGESTS` other than on/off, both `DATA_KEYS`
@@ -91,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     mailFrom,
     digests: digests === 'on',
     dataKeys,
-    documentsDir: resolve(env.DOCUMENTS_DIR || './data/documents'),
+    // Beside the SQLite file, like the development key file, so each instance keeps its own receipts.
+    documentsDir: resolve(env.DOCUMENTS_DIR || (db.engine === 'sqlite' ? join(dirname(db.path), 'documents') : './data/documents')),
     documentMaxBytes,
   };
 }

@@ -570,6 +570,8 @@ export interface DisbursementsTable {
   pact_id: string;
   beneficiary_id: string | null;
   payee_name: string | null;
+  /** Receiving pact of a proposed transfer (then neither beneficiary nor payee). */
+  target_pact_id: string | null;
   amount_minor: number;
   currency: string;
   purpose: string;

@@ -59,7 +59,9 @@ export class FieldChecker {
   date(field: string, raw: unknown, o: { required?: boolean } = {}): string | null {
     const v = typeof raw === 'string' ? raw.trim() : '';
     if (!v) return o.required ? this.fail(field, 'validation.required') : null;
-    return isDateOnly(v) ? v : this.fail(field, 'validation.date');
+    if (isDateOnly(v)) return v;
+    // The right shape but no such day (2026-02-30, 2026-13-01): say so rather than ask for the shape.
+    return this.fail(field, /^\d{4}-\d{2}-\d{2}$/.test(v) ? 'validation.date_impossible' : 'validation.date');
   }
 
   /** An absolute http(s) URL. */

@@ -10,7 +10,7 @@ import { addBeneficiary } from '../../src/modules/pacts/beneficiaries.service.ts
 import { approveDisbursement, declineDisbursement, proposeDisbursement } from '../../src/modules/pacts/disbursements.service.ts';
 import { addPactDocument } from '../../src/modules/pacts/documents.service.ts';
 import { createPact, getPact } from '../../src/modules/pacts/pacts.service.ts';
-import { recordExchangeAsCoordinator, recordTransferAsCoordinator } from '../../src/modules/pacts/entries.service.ts';
+import { proposeTransferAsCoordinator, recordExchangeAsCoordinator } from '../../src/modules/pacts/entries.service.ts';
 import { PDF } from './pacts.ts';
 
 /**
@@ -100,5 +100,7 @@ export async function seedPactFunds(
     },
     { trusted: true },
   );
-  await recordTransferAsCoordinator(db, proposer, o.slug, { toPact: fund.slug, amount: '250', currency: 'EUR', valueDate: '2026-05-30', reference: 'Soutien à la caisse de grève', description: 'Agreed at the coordination meeting of 28 May' });
+  // A transfer is a proposal too: the treasurer approves it.
+  const transfer = await proposeTransferAsCoordinator(db, proposer, o.slug, { toPact: fund.slug, amount: '250', currency: 'EUR', valueDate: '2026-05-30', description: 'Agreed at the coordination meeting of 28 May' });
+  await approveDisbursement(db, treasurer, o.slug, transfer.id);
 }

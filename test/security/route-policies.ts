@@ -235,7 +235,7 @@ const contribution = () => ({ amount: '10.00', currency: 'EUR', contributorKind:
 /** 10 of the pact's 250 EUR changed into USD at the bank's rate (no stored ECB rate needed). */
 const exchange = () => ({ fromCurrency: 'EUR', fromAmount: '10.00', toCurrency: 'USD', toAmount: '11.00', name: 'Bank by the matrix', reference: 'Matrix' });
 /** 10 EUR to A's other pact (the public one sends to the private one and back). */
-const transfer = (target: Target) => ({ toPact: target.params.slug === PACTS.PPUB.slug ? PACTS.PPRIV.slug : PACTS.PPUB.slug, amount: '10.00', currency: 'EUR', reference: 'Matrix' });
+const transfer = (target: Target) => ({ toPact: target.params.slug === PACTS.PPUB.slug ? PACTS.PPRIV.slug : PACTS.PPUB.slug, amount: '10.00', currency: 'EUR', description: 'Matrix' });
 const IMMUTABLE_ENTRY = {
   rule: 'nobody' as const,
   targets: ['entry:PPUB'] as TargetKey[],

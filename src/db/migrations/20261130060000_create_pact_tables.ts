@@ -239,6 +239,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('beneficiary_id', 'text', (c) => c.references('beneficiaries.id'))
     // Who is paid when it is not a registered beneficiary (e.g. a pharmacy, a school).
     .addColumn('payee_name', 'text')
+    // A transfer to another pact: approval records the two `transfer` legs instead of a disbursement.
+    .addColumn('target_pact_id', 'text', (c) => c.references('pacts.id'))
     .addColumn('amount_minor', 'bigint', (c) => c.notNull().check(sql`amount_minor > 0`))
     .addColumn('currency', 'text', (c) => c.notNull().check(currencyCheck('currency', t.sqlite)))
     .addColumn('purpose', 'text', (c) => c.notNull())
@@ -251,7 +253,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('decided_at', t.instant)
     .addColumn('decision_note', 'text')
     .addColumn('entry_id', 'text', (c) => c.references('ledger_entries.id'))
-    .addCheckConstraint('disbursements_payee', sql`beneficiary_id IS NOT NULL OR payee_name IS NOT NULL`)
+    .addCheckConstraint('disbursements_payee', sql`beneficiary_id IS NOT NULL OR payee_name IS NOT NULL OR target_pact_id IS NOT NULL`)
     .addCheckConstraint('disbursements_four_eyes', sql`decided_by IS NULL OR proposed_by IS NULL OR decided_by <> proposed_by`)
     .execute();
   await db.schema.createIndex('disbursements_pact_idx').on('disbursements').columns(['pact_id', 'status', 'proposed_at']).execute();

@@ -32,7 +32,7 @@ describe('validateCall', () => {
   });
 
   test('impossible or malformed dates fail on their field', async () => {
-    assert.deepEqual(await fieldErrors(() => validateCall({ ...valid, deadline: '2026-02-30' })), [['deadline', 'validation.date']]);
+    assert.deepEqual(await fieldErrors(() => validateCall({ ...valid, deadline: '2026-02-30' })), [['deadline', 'validation.date_impossible']]);
     assert.deepEqual(await fieldErrors(() => validateCall({ ...valid, asks: ['action'], actionDate: '01.05.2026' })), [['actionDate', 'validation.date']]);
   });
 
@@ -54,7 +54,7 @@ describe('validateResponse', () => {
   test('link must be http(s), country ISO, kind known, date real', async () => {
     assert.deepEqual(
       await fieldErrors(() => validateResponse({ organization: 'a', kind: 'prayer', date: '2026-13-01', country: 'XX', link: 'javascript:alert(1)' })),
-      [['kind', 'validation.choice'], ['date', 'validation.date'], ['country', 'validation.country'], ['link', 'validation.url']],
+      [['kind', 'validation.choice'], ['date', 'validation.date_impossible'], ['country', 'validation.country'], ['link', 'validation.url']],
     );
     const v = validateResponse({ organization: 'a', kind: 'rally_held', date: '2026-03-04', country: 'de', link: 'https://example.org/photo' });
     assert.equal(v.country, 'DE');
@@ -317,7 +317,7 @@ for (const engine of ENGINES) {
         const member = await loginAs(t, { roles: [[w.miners.id, 'member']] });
         const cases: [Record<string, unknown>, string, string][] = [
           [{ actionDate: null }, 'actionDate', 'calls.validation.action_date_required'],
-          [{ deadline: '2026-02-30' }, 'deadline', 'date'],
+          [{ deadline: '2026-02-30' }, 'deadline', 'date_impossible'],
           [{ asks: ['pray'] }, 'asks.0', 'invalid'],
           [{ struggle: 'no-such-struggle' }, 'struggle', 'calls.validation.struggle_unknown'],
           [{ title: 'Line\nbreak' }, 'title', 'single_line'],

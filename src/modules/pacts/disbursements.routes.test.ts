@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINES } from '../../../test/helpers/db.ts';
-import { useTestApp, formSession, postForm } from '../../../test/helpers/app.ts';
+import { useTestApp, formSession, loginAs, postForm } from '../../../test/helpers/app.ts';
 import { ledgerTable } from '../../../test/helpers/ledger.ts';
 import { mainOf, multipart, pactWorld, PDF, type Part } from '../../../test/helpers/pacts.ts';
 import { recordEntries } from './ledger.service.ts';
@@ -247,6 +247,36 @@ for (const engine of ENGINES) {
       assert.deepEqual(list.json().items.map((x: { status: string; amount: string }) => [x.status, x.amount]), [['approved', '75.25']]);
       assert.equal((await get(`/api/v1/pacts/${slug}/disbursements`, w.member.cookie)).statusCode, 403);
       assert.equal((await json(`/api/v1/pacts/${slug}/disbursements`, { payee: 'x', amount: 10, currency: 'EUR', purpose: 'x' }, w.coordinator.cookie)).statusCode, 400, 'a JSON number amount is refused');
+    });
+
+    test('an approval that comes too late or would overdraw: the page says so at the top', async () => {
+      const w = await funded();
+      const slug = w.pact.slug;
+      const third = await loginAs(t, { name: 'Tari Third', roles: [[w.union.id, 'coordinator']] });
+      const propose = async (amount: string, purpose: string) => {
+        const res = await json(`/api/v1/pacts/${slug}/disbursements`, { payee: 'Pharmacie Kolwezi', amount, currency: 'EUR', purpose }, w.coordinator.cookie);
+        assert.equal(res.statusCode, 201, res.body);
+        return res.json().id as string;
+      };
+      const first = await propose('300', 'Medicine for March');
+      const other = await propose('300', 'Medicine for April');
+      // Dora approves the first one; Tari's approval of it comes a moment later.
+      const approved = await postForm(t, `/pacts/${slug}/disbursements`, `/pacts/${slug}/disbursements/${first}/approve`, {}, w.second.cookie);
+      assert.equal(approved.statusCode, 303, approved.body);
+      const late = await postForm(t, `/pacts/${slug}/disbursements`, `/pacts/${slug}/disbursements/${first}/approve`, {}, third.cookie);
+      assert.equal(late.statusCode, 409);
+      assert.match(mainOf(late), /<div class="error-summary" role="alert" id="decision-error"><p>The decision was not recorded:<\/p><ul><li>This disbursement has been decided already<\/li><\/ul><\/div>/);
+      // 500 − 300 = 200 left: the other proposal no longer fits, and it stays waiting.
+      const overdraw = await postForm(t, `/pacts/${slug}/disbursements`, `/pacts/${slug}/disbursements/${other}/approve`, {}, third.cookie);
+      assert.equal(overdraw.statusCode, 409);
+      assert.match(mainOf(overdraw), /<div class="error-summary" role="alert" id="decision-error"><p>The decision was not recorded:<\/p><ul><li>This would take the pact(&#39;|')s balance in this currency below zero<\/li><\/ul><\/div>/);
+      assert.deepEqual((await db().selectFrom('disbursements').select(['purpose', 'status', 'decided_by']).orderBy('purpose').execute()).map((d) => ({ ...d })), [
+        { purpose: 'Medicine for April', status: 'proposed', decided_by: null },
+        { purpose: 'Medicine for March', status: 'approved', decided_by: w.second.userId },
+      ]);
+      assert.equal(await count('ledger_entries'), 2);
+      const de = mainOf(await postForm(t, `/pacts/${slug}/disbursements`, `/pacts/${slug}/disbursements/${first}/decline`, { note: 'zu spät' }, `${third.cookie}; locale=de`));
+      assert.match(de, /<p>Die Entscheidung wurde nicht gespeichert:<\/p>/);
     });
 
     test('a private pact: 404 for everyone who cannot see it; the page in German', async () => {

@@ -44,6 +44,8 @@ function disbursementToApi(slug: string, d: DisbursementView, viewerId: string, 
     valueDate: d.valueDate,
     beneficiary: d.beneficiaryCode,
     payee: d.payeeName,
+    toPact: d.toPact,
+    transfer: d.transfer,
     receipt: doc ? { id: doc.id, filename: doc.filename, contentType: doc.contentType, sizeBytes: doc.sizeBytes, sha256: doc.sha256, url: documentPath(slug, doc.id) } : null,
     proposedBy: d.proposedBy,
     proposedAt: d.proposedAt,
@@ -128,7 +130,7 @@ export const disbursementsRoutes = fp(
      */
     const propose = async (request: FastifyRequest, pact: PactRecord, input: Record<string, unknown>): Promise<string> => {
       const viewer = request.viewer;
-      const fields = { beneficiary: input.beneficiary, payee: input.payee, amount: input.amount, currency: input.currency, purpose: input.purpose, valueDate: input.valueDate };
+      const fields = { beneficiary: input.beneficiary, payee: input.payee, toPact: input.toPact, amount: input.amount, currency: input.currency, purpose: input.purpose, valueDate: input.valueDate };
       const upload = request.upload;
       if (!upload) return (await proposeDisbursement(app.db, viewer, pact.slug, fields)).id;
       if (upload.field !== 'receipt') {

@@ -19,6 +19,7 @@ export const DisbursementBody = Type.Object(
   {
     beneficiary: Type.Optional(nullable(str({ maxLength: 40, description: 'code of a registered beneficiary of the pact (e.g. `H-0007`); or name a `payee`' }))),
     payee: Type.Optional(nullable(str({ maxLength: 200, description: 'who is paid when it is not a registered beneficiary (a pharmacy, a school)' }))),
+    toPact: Type.Optional(nullable(str({ maxLength: 80, description: 'address name (slug) of another pact the money is transferred to (open or paused, visible to the caller); exactly one of `beneficiary`, `payee` and `toPact`' }))),
     amount: str({ maxLength: 40, description: 'a decimal string such as "120.00" with at most the currency’s ISO 4217 digits; never a JSON number' }),
     currency: str({ minLength: 3, maxLength: 3, description: 'ISO 4217 alphabetic code' }),
     purpose: str({ maxLength: 500 }),
@@ -40,6 +41,8 @@ export const DisbursementOut = Type.Object({
   valueDate: str(),
   beneficiary: Type.Union([str(), Type.Null()], { description: 'pseudonymous code of the beneficiary' }),
   payee: Type.Union([str(), Type.Null()]),
+  toPact: Type.Union([Type.Object({ slug: str(), title: str() }), Type.Null()], { description: 'the receiving pact of a transfer, when the caller can see it' }),
+  transfer: Type.Boolean({ description: 'a transfer to another pact: approval records a `transfer` entry on each pact' }),
   receipt: Type.Union([
     Type.Object({ id: str(), filename: str(), contentType: str(), sizeBytes: Type.Integer(), sha256: str(), url: str({ description: 'download (coordinators only)' }) }),
     Type.Null(),

@@ -4,15 +4,17 @@ import type { DisbursementsTable, DisbursementStatus } from '../../db/schema.ts'
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../http/errors.ts';
 import { FieldChecker } from '../../lib/validate.ts';
 import { newId } from '../../lib/ids.ts';
-import { nowInstant, todayIn } from '../../lib/time.ts';
+import { nowInstant } from '../../lib/time.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { amountField, currencyField, getPactForCoordinator, type PactRecord } from './pacts.service.ts';
-import { pactBalances, recordEntries } from './ledger.service.ts';
+import { visibleWhere } from '../../db/visibility.ts';
+import { amountField, currencyField, getPact, getPactForCoordinator, valueDateField, type PactRecord } from './pacts.service.ts';
+import { pactBalances, recordEntries, recordTransfer, type LedgerEntry } from './ledger.service.ts';
 
 /**
  * Disbursements need two people (the four-eyes principle): one coordinator proposes (amount,
- * beneficiary or payee, purpose, receipt), a second, different coordinator approves. Only approval
- * writes the ledger entry, in the same transaction that marks the proposal approved, and the
+ * beneficiary, payee or receiving pact, purpose, receipt), a second, different coordinator
+ * approves. A transfer to another pact is such a proposal too. Only approval writes the ledger
+ * entry (for a transfer: both `transfer` legs), in the same transaction that marks the proposal approved, and the
  * ledger refuses it when it would overdraw the pact's balance in that currency. The database
  * also refuses a decision by the proposer (CHECK `disbursements_four_eyes`).
  */
@@ -23,6 +25,11 @@ export interface DisbursementInput {
   beneficiary?: unknown;
   /** Who is paid when it is not a registered beneficiary (a pharmacy, a school). */
   payee?: unknown;
+  /**
+   * Slug of another pact the money is transferred to (open or paused, visible to the proposer).
+   * Exactly one of `beneficiary`, `payee` and `toPact` is given.
+   */
+  toPact?: unknown;
   /** Decimal text in `currency`, positive. */
   amount?: unknown;
   currency?: unknown;
@@ -48,11 +55,15 @@ export class AlreadyDecided extends Conflict {
 }
 
 /**
- * Proposes a disbursement on a pact the viewer coordinates. Checks the balance now too (a proposal
- * that could never be approved is refused early) — approval checks again.
+ * Proposes a disbursement — or, with `toPact`, a transfer to another pact — on a pact the viewer
+ * coordinates. Exactly one recipient: a beneficiary, a payee or a receiving pact (two or none is
+ * a field error on `beneficiary`). Checks the balance now too (a proposal that could never be
+ * approved is refused early) — approval checks again.
  * @returns the id. @throws {NotFound}; {SignInRequired}; {Forbidden}; {ValidationFailed} on
- *   `beneficiary`, `payee`, `amount` (also `pacts.errors.overdraft`), `currency`, `purpose`,
- *   `valueDate`, `document`; {Conflict} closed pact.
+ *   `beneficiary` (also `pacts.validation.one_recipient`), `payee`, `toPact`
+ *   (`pacts.validation.pact_unknown`: unknown, invisible or closed; `pacts.validation.same_pact`),
+ *   `amount` (also `pacts.errors.overdraft`), `currency`, `purpose`, `valueDate`, `document`;
+ *   {Conflict} closed pact.
  */
 export async function proposeDisbursement(db: Db, viewer: Viewer | null, slug: string, input: DisbursementInput): Promise<{ id: string }> {
   return inTransaction(db, async (tx) => {
@@ -61,12 +72,15 @@ export async function proposeDisbursement(db: Db, viewer: Viewer | null, slug: s
     const c = new FieldChecker();
     const code = c.line('beneficiary', input.beneficiary, { max: 40 });
     const payee = c.line('payee', input.payee, { max: 200 });
-    if (!code && !payee) c.fail('beneficiary', 'pacts.validation.beneficiary_or_payee');
+    const toSlug = c.line('toPact', input.toPact, { max: 80 });
+    const recipients = [code, payee, toSlug].filter(Boolean).length;
+    if (recipients === 0) c.fail('beneficiary', 'pacts.validation.beneficiary_or_payee');
+    if (recipients > 1) c.fail('beneficiary', 'pacts.validation.one_recipient');
     const currency = currencyField(c, 'currency', input.currency);
     const amount = amountField(c, 'amount', input.amount, currency, { required: true });
     if (amount !== null && amount <= 0) c.fail('amount', 'money.amount.not_positive');
     const purpose = c.line('purpose', input.purpose, { required: true, max: 500 });
-    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const valueDate = valueDateField(c, 'valueDate', input.valueDate, viewer!.timeZone);
     const documentId = c.line('document', input.document, { max: 40 });
     if (c.errors.length) throw new ValidationFailed(c.errors);
     let beneficiaryId: string | null = null;
@@ -74,6 +88,16 @@ export async function proposeDisbursement(db: Db, viewer: Viewer | null, slug: s
       const b = await tx.selectFrom('beneficiaries').select(['id', 'archived_at']).where('pact_id', '=', pact.id).where('code', '=', code).executeTakeFirst();
       if (!b || b.archived_at) throw new ValidationFailed([{ field: 'beneficiary', messageId: 'pacts.validation.beneficiary_unknown' }]);
       beneficiaryId = b.id;
+    }
+    let targetPactId: string | null = null;
+    if (toSlug) {
+      const target = await getPact(tx, viewer, toSlug).catch((err: unknown) => {
+        if (err instanceof NotFound) return null;
+        throw err;
+      });
+      if (!target || target.status === 'closed') throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.pact_unknown' }]);
+      if (target.id === pact.id) throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.same_pact' }]);
+      targetPactId = target.id;
     }
     if (documentId) {
       const d = await tx.selectFrom('pact_documents').select('id').where('id', '=', documentId).where('pact_id', '=', pact.id).executeTakeFirst();
@@ -89,6 +113,7 @@ export async function proposeDisbursement(db: Db, viewer: Viewer | null, slug: s
         pact_id: pact.id,
         beneficiary_id: beneficiaryId,
         payee_name: payee,
+        target_pact_id: targetPactId,
         amount_minor: amount!,
         currency: currency!,
         purpose: purpose!,
@@ -103,7 +128,7 @@ export async function proposeDisbursement(db: Db, viewer: Viewer | null, slug: s
         entry_id: null,
       })
       .execute();
-    await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.disbursement_proposed', subjectType: 'pact', subjectId: pact.id, details: { disbursement: id, amountMinor: amount, currency } });
+    await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.disbursement_proposed', subjectType: 'pact', subjectId: pact.id, details: { disbursement: id, amountMinor: amount, currency, ...(targetPactId ? { toPact: targetPactId } : {}) } });
     return { id };
   });
 }
@@ -119,9 +144,15 @@ async function claimProposal(db: Db, pact: PactRecord, id: string): Promise<Disb
  * Approves a proposed disbursement: a coordinator other than the proposer. In one transaction the
  * proposal is claimed (a conditional UPDATE: of two approvals at the same moment only one wins)
  * and the `disbursement` entry is recorded (negative amount, counterparty the beneficiary or the
- * payee, the receipt as its document).
+ * payee, the receipt as its document). A proposed transfer (`target_pact_id`) records instead the
+ * two `transfer` legs (ledger.service `recordTransfer`: value date, purpose as description, the
+ * receipt on the source leg); the proposal keeps the source leg as its entry, so the integrity
+ * check `disbursement` (same pact, opposite amount, same currency) holds for both. The receiving
+ * pact's owner gets `pact.entry_recorded` in its audit log.
+ * @returns the id of the entry on this pact.
  * @throws {NotFound}; {SignInRequired}; {Forbidden}; {SecondPersonRequired}; {AlreadyDecided};
- *   {Overdraft} when the balance no longer covers it; {PactClosed}.
+ *   {Overdraft} when the balance no longer covers it; {PactClosed} (this pact, or the receiving
+ *   one closed meanwhile).
  */
 export async function approveDisbursement(db: Db, viewer: Viewer | null, slug: string, id: string): Promise<{ entryId: string }> {
   return inTransaction(db, async (tx) => {
@@ -136,21 +167,45 @@ export async function approveDisbursement(db: Db, viewer: Viewer | null, slug: s
       .where('status', '=', 'proposed')
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new AlreadyDecided();
-    const [entry] = await recordEntries(tx, {
-      pactId: pact.id,
-      recordedBy: viewer!.userId,
-      entries: [
-        {
-          kind: 'disbursement',
-          amountMinor: -d.amount_minor,
-          currency: d.currency,
-          valueDate: d.value_date,
-          counterparty: d.beneficiary_id ? { kind: 'beneficiary', beneficiaryId: d.beneficiary_id } : { kind: 'external', name: d.payee_name },
-          description: d.purpose,
-          documentId: d.document_id,
-        },
-      ],
-    });
+    let entry: LedgerEntry | undefined;
+    if (d.target_pact_id) {
+      const legs = await recordTransfer(tx, {
+        fromPactId: pact.id,
+        toPactId: d.target_pact_id,
+        amountMinor: d.amount_minor,
+        currency: d.currency,
+        valueDate: d.value_date,
+        description: d.purpose,
+        documentId: d.document_id,
+        recordedBy: viewer!.userId,
+      });
+      entry = legs.find((e) => e.pact_id === pact.id);
+      const incoming = legs.find((e) => e.pact_id === d.target_pact_id)!;
+      const owner = await tx.selectFrom('pacts').select('organization_id').where('id', '=', d.target_pact_id).executeTakeFirstOrThrow();
+      await recordAudit(tx, viewer, {
+        organizationId: owner.organization_id,
+        action: 'pact.entry_recorded',
+        subjectType: 'pact',
+        subjectId: d.target_pact_id,
+        details: { seq: Number(incoming.seq), kind: incoming.kind, amountMinor: Number(incoming.amount_minor), currency: incoming.currency, valueDate: incoming.value_date },
+      });
+    } else {
+      [entry] = await recordEntries(tx, {
+        pactId: pact.id,
+        recordedBy: viewer!.userId,
+        entries: [
+          {
+            kind: 'disbursement',
+            amountMinor: -d.amount_minor,
+            currency: d.currency,
+            valueDate: d.value_date,
+            counterparty: d.beneficiary_id ? { kind: 'beneficiary', beneficiaryId: d.beneficiary_id } : { kind: 'external', name: d.payee_name },
+            description: d.purpose,
+            documentId: d.document_id,
+          },
+        ],
+      });
+    }
     await tx.updateTable('disbursements').set({ entry_id: entry!.id }).where('id', '=', d.id).execute();
     await recordAudit(tx, viewer, { organizationId: pact.organization_id, action: 'pact.disbursement_approved', subjectType: 'pact', subjectId: pact.id, details: { disbursement: d.id, seq: Number(entry!.seq) } });
     return { entryId: entry!.id };
@@ -194,6 +249,10 @@ export interface DisbursementView {
   valueDate: string;
   beneficiaryCode: string | null;
   payeeName: string | null;
+  /** Receiving pact of a transfer, when the viewer can see it; null otherwise (see `transfer`). */
+  toPact: { slug: string; title: string } | null;
+  /** True for a transfer to another pact (even when the viewer cannot see that pact). */
+  transfer: boolean;
   documentId: string | null;
   proposedBy: string | null;
   proposedById: string | null;
@@ -204,7 +263,10 @@ export interface DisbursementView {
   entryId: string | null;
 }
 
-/** Disbursements of a pact for its coordinators, proposals first, then newest first. */
+/**
+ * Disbursements of a pact for its coordinators, proposals first, then newest first. The receiving
+ * pact of a transfer is named only when the viewer may see it.
+ */
 export async function listDisbursements(db: Db, viewer: Viewer | null, slug: string): Promise<{ pact: PactRecord; items: DisbursementView[] }> {
   const pact = await getPactForCoordinator(db, viewer, slug);
   const rows = await db
@@ -217,6 +279,12 @@ export async function listDisbursements(db: Db, viewer: Viewer | null, slug: str
     .where('d.pact_id', '=', pact.id)
     .orderBy('d.proposed_at', 'desc')
     .execute();
+  const targetIds = [...new Set(rows.map((r) => r.target_pact_id).filter((id): id is string => !!id))];
+  const targets = new Map(
+    targetIds.length
+      ? (await db.selectFrom('pacts').select(['id', 'slug', 'title']).where('id', 'in', targetIds).where(visibleWhere(viewer, 'pacts')).execute()).map((p) => [p.id, { slug: p.slug, title: p.title }])
+      : [],
+  );
   const items = rows.map((r) => ({
     id: r.id,
     status: r.status,
@@ -226,6 +294,8 @@ export async function listDisbursements(db: Db, viewer: Viewer | null, slug: str
     valueDate: r.value_date,
     beneficiaryCode: r.beneficiary_code,
     payeeName: r.payee_name,
+    toPact: (r.target_pact_id && targets.get(r.target_pact_id)) || null,
+    transfer: r.target_pact_id !== null,
     documentId: r.document_id,
     proposedBy: r.proposer_name,
     proposedById: r.proposed_by,

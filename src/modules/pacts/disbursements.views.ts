@@ -41,8 +41,12 @@ export interface DecisionState {
   errors: FieldError[];
 }
 
-/** Who gets the money: a beneficiary's code or the payee's name. */
+/** Who gets the money: a beneficiary's code, the payee's name, or the receiving pact of a transfer. */
 function recipientNode(ctx: PageContext, d: DisbursementView): unknown {
+  if (d.transfer)
+    return d.toPact
+      ? ctx.tr.tRich('pacts.disbursements.transfer_to', { pact: html`<a href=${`/pacts/${d.toPact.slug}`}><${U}>${d.toPact.title}<//></a>` })
+      : ctx.tr.t('pacts.disbursements.transfer_hidden');
   if (d.beneficiaryCode) return html`<code>${d.beneficiaryCode}</code>`;
   return d.payeeName ? html`<${U}>${d.payeeName}<//>` : ctx.tr.t('pacts.counterparty.beneficiary');
 }
@@ -68,7 +72,6 @@ function proposalCard(
   const own = d.proposedById === o.viewerId;
   const id = `d-${d.id}`;
   const error = o.state?.errors.find((e) => e.field === 'note');
-  const other = o.state?.errors.filter((e) => e.field !== 'note') ?? [];
   return html`<li id=${id} class="proposal">
     <h3>${money(ctx, d.amountMinor, d.currency)} · ${recipientNode(ctx, d)}</h3>
     <p><${U}>${d.purpose}<//></p>
@@ -77,7 +80,6 @@ function proposalCard(
       ctx.tr.tRich('pacts.disbursements.proposed_by', { name: personName(ctx, d.proposedBy), date: ctx.tr.date(d.proposedAt.slice(0, 10)) }),
       receiptLink(ctx, slug, d, o.docs) ?? t('pacts.disbursements.no_receipt'),
     ])}</p>
-    ${other.length ? html`<div class="error-summary" role="alert"><ul>${other.map((e) => html`<li>${t(e.messageId, e.values)}</li>`)}</ul></div>` : null}
     ${!o.canDecide
       ? null
       : own
@@ -159,6 +161,20 @@ function proposalForm(
 }
 
 /**
+ * A refused approval or refusal, at the top of the page: the proposal may no longer be listed as
+ * waiting (decided meanwhile by someone else), so its card cannot carry the message. A missing
+ * note stays at the refuse form of its card.
+ */
+function decisionAlert(ctx: PageContext, state: DecisionState | undefined): VNode | null {
+  const errors = state?.errors.filter((e) => e.field !== 'note') ?? [];
+  if (!errors.length) return null;
+  return html`<div class="error-summary" role="alert" id="decision-error">
+    <p>${ctx.tr.t('pacts.disbursements.decision_failed')}</p>
+    <ul>${errors.map((e) => html`<li>${ctx.tr.t(e.messageId, e.values)}</li>`)}</ul>
+  </div>`;
+}
+
+/**
  * The disbursements page of a pact (its coordinators): proposals waiting for a second coordinator
  * first, each with approve / refuse (with a note) — or, for the one who proposed it, the words
  * "waiting for a second coordinator" and withdraw; then the history with status, who proposed and
@@ -187,6 +203,7 @@ export function disbursementsView(
   return html`${pactHeading(ctx, 'pacts.disbursements.title', pact)}
     ${pactNav(ctx, pact.slug, { current: 'disbursements', coordinator: true })}
     ${doneNotice(ctx, DISBURSEMENT_NOTICES)}
+    ${decisionAlert(ctx, o.decision)}
     <p>${t('pacts.disbursements.intro')}</p>
     ${pact.status === 'closed' ? html`<p class="notice">${t('pacts.page.closed_notice')}</p>` : null}
     <section aria-labelledby="waiting-title">

@@ -2,13 +2,14 @@ import { inTransaction, type Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { NotFound, ValidationFailed } from '../../http/errors.ts';
 import { FieldChecker } from '../../lib/validate.ts';
-import { todayIn } from '../../lib/time.ts';
+
 import { Decimal } from 'decimal.js';
 import { minorDigits } from '../../lib/money.ts';
 import { convertMinor, NoRate } from '../rates/rates.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { amountField, currencyField, getPact, getPactForCoordinator } from './pacts.service.ts';
-import { NotReversible, recordEntries, recordExchange, recordTransfer, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
+import { amountField, currencyField, getPactForCoordinator, valueDateField } from './pacts.service.ts';
+import { proposeDisbursement } from './disbursements.service.ts';
+import { NotReversible, recordEntries, recordExchange, reverseEntry, reverseGroup, type Counterparty, type LedgerEntry, type NewEntry } from './ledger.service.ts';
 import { newId } from '../../lib/ids.ts';
 
 /** Who a contribution comes from, as a form or the API names it. */
@@ -57,7 +58,7 @@ export async function recordContribution(db: Db, viewer: Viewer | null, slug: st
     const feeMinor = amountField(c, 'fee', input.fee, currency);
     if (feeMinor !== null && feeMinor < 0) c.fail('fee', 'money.amount.not_positive');
     if (feeMinor !== null && amount !== null && feeMinor >= amount) c.fail('fee', 'pacts.validation.fee_too_large');
-    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const valueDate = valueDateField(c, 'valueDate', input.valueDate, viewer!.timeZone);
     const kind = c.oneOf('contributorKind', input.contributorKind || 'external', CONTRIBUTOR_KINDS);
     const orgSlug = kind === 'organization' ? c.line('organization', input.organization, { required: true, max: 80 }) : null;
     const name = c.line('name', input.name, { max: 200 });
@@ -105,7 +106,7 @@ export async function reverseEntryAsCoordinator(
     const pact = await getPactForCoordinator(tx, viewer, slug);
     const c = new FieldChecker();
     const reason = c.line('reason', input.reason, { required: true, max: 500 });
-    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const valueDate = valueDateField(c, 'valueDate', input.valueDate, viewer!.timeZone);
     if (c.errors.length) throw new ValidationFailed(c.errors);
     const entry = await tx.selectFrom('ledger_entries').select(['id', 'group_id', 'kind']).where('id', '=', entryId).where('pact_id', '=', pact.id).executeTakeFirst();
     if (!entry) throw new NotFound();
@@ -182,7 +183,7 @@ export async function recordExchangeAsCoordinator(db: Db, viewer: Viewer | null,
     if (fromMinor !== null && fromMinor <= 0) c.fail('fromAmount', 'money.amount.not_positive');
     const bookedMinor = amountField(c, 'toAmount', input.toAmount, to);
     if (bookedMinor !== null && bookedMinor <= 0) c.fail('toAmount', 'money.amount.not_positive');
-    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
+    const valueDate = valueDateField(c, 'valueDate', input.valueDate, viewer!.timeZone);
     const name = c.line('name', input.name, { max: 200 });
     const reference = c.line('reference', input.reference, { max: 200 });
     if (c.errors.length) throw new ValidationFailed(c.errors);
@@ -226,40 +227,29 @@ export interface TransferInput {
   amount?: unknown;
   currency?: unknown;
   valueDate?: unknown;
-  reference?: unknown;
+  /** Why the money moves: the proposal's purpose and, once approved, both legs' description. */
   description?: unknown;
 }
 
 /**
- * Moves money from a pact the viewer coordinates to another pact the viewer can see: one group
- * with a `transfer` entry on each (negative here, positive there). Writes `pact.entry_recorded`
- * to the audit log of both owners.
+ * Proposes moving money from a pact the viewer coordinates to another pact the viewer can see.
+ * Money leaving a pact needs two people: this records a disbursement proposal with the receiving
+ * pact (disbursements.service `proposeDisbursement` with `toPact`); nothing reaches the ledger
+ * until a second coordinator approves it on the disbursements page, which records one group with
+ * a `transfer` entry on each pact.
+ * @returns the proposal's id.
  * @throws {NotFound} unknown source pact; {SignInRequired}; {Forbidden}; {ValidationFailed} on
- *   `toPact` (unknown, invisible or the same pact), `amount`, `currency`, `valueDate`,
- *   `reference`, `description`; {Overdraft}; {PactClosed} when either pact is closed.
+ *   `toPact` (unknown, invisible, closed or the same pact), `amount` (also
+ *   `pacts.errors.overdraft`), `currency`, `valueDate`, `description` (required: the purpose);
+ *   {Conflict} when this pact is closed.
  */
-export async function recordTransferAsCoordinator(db: Db, viewer: Viewer | null, slug: string, input: TransferInput): Promise<LedgerEntry[]> {
-  return inTransaction(db, async (tx) => {
-    const pact = await getPactForCoordinator(tx, viewer, slug);
-    const c = new FieldChecker();
-    const toSlug = c.line('toPact', input.toPact, { required: true, max: 80 });
-    const currency = currencyField(c, 'currency', input.currency);
-    const amount = amountField(c, 'amount', input.amount, currency, { required: true });
-    if (amount !== null && amount <= 0) c.fail('amount', 'money.amount.not_positive');
-    const valueDate = c.date('valueDate', input.valueDate) ?? todayIn(viewer!.timeZone);
-    const reference = c.line('reference', input.reference, { max: 200 });
-    const description = c.text('description', input.description, { max: 2000 });
-    if (c.errors.length) throw new ValidationFailed(c.errors);
-    const target = await getPact(tx, viewer, toSlug!).catch((err: unknown) => {
-      if (err instanceof NotFound) throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.pact_unknown' }]);
-      throw err;
-    });
-    if (target.id === pact.id) throw new ValidationFailed([{ field: 'toPact', messageId: 'pacts.validation.same_pact' }]);
-    const stored = await recordTransfer(tx, { fromPactId: pact.id, toPactId: target.id, amountMinor: amount!, currency: currency!, valueDate, reference, description, recordedBy: viewer!.userId });
-    for (const e of stored) {
-      const owner = e.pact_id === pact.id ? pact.organization_id : target.organization_id;
-      await recordAudit(tx, viewer, { organizationId: owner, action: 'pact.entry_recorded', subjectType: 'pact', subjectId: e.pact_id, details: auditDetails(e) });
-    }
-    return stored;
-  });
+export async function proposeTransferAsCoordinator(db: Db, viewer: Viewer | null, slug: string, input: TransferInput): Promise<{ id: string }> {
+  try {
+    return await proposeDisbursement(db, viewer, slug, { toPact: input.toPact ?? '', amount: input.amount, currency: input.currency, valueDate: input.valueDate, purpose: input.description });
+  } catch (err) {
+    // The transfer form and API name the purpose `description`, and the receiving pact is required.
+    if (err instanceof ValidationFailed)
+      throw new ValidationFailed(err.errors.map((e) => (e.field === 'purpose' ? { ...e, field: 'description' } : e.field === 'beneficiary' ? { field: 'toPact', messageId: 'validation.required' } : e)));
+    throw err;
+  }
 }

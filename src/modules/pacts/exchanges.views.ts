@@ -28,7 +28,6 @@ const TRANSFER_LABELS: Record<string, string> = {
   amount: 'pacts.transfer.amount',
   currency: 'pacts.transfer.currency',
   valueDate: 'pacts.transfer.value_date',
-  reference: 'pacts.transfer.reference',
   description: 'pacts.transfer.description',
 };
 
@@ -98,8 +97,7 @@ export function transferForm(ctx: PageContext, pact: PactRecord, targets: { slug
           ${field(ctx, e, { idPrefix, name: 'amount', label: 'pacts.transfer.amount', value: v.amount, required: true, hint: 'pacts.contribution.amount_hint' })}
           ${field(ctx, e, { idPrefix, name: 'currency', label: 'pacts.transfer.currency', value: v.currency ?? pact.goal_currency ?? 'EUR', required: true, options: currencySelectOptions(ctx) })}
           ${field(ctx, e, { idPrefix, name: 'valueDate', label: 'pacts.transfer.value_date', type: 'date', value: v.valueDate, hint: 'pacts.contribution.value_date_hint' })}
-          ${field(ctx, e, { idPrefix, name: 'reference', label: 'pacts.transfer.reference', value: v.reference, hint: 'pacts.contribution.reference_hint' })}
-          ${field(ctx, e, { idPrefix, name: 'description', label: 'pacts.transfer.description', value: v.description, multiline: true, hint: 'pacts.transfer.description_hint' })}
+          ${field(ctx, e, { idPrefix, name: 'description', label: 'pacts.transfer.description', value: v.description, required: true, hint: 'pacts.transfer.description_hint' })}
           <button type="submit">${t('pacts.transfer.submit')}</button>
         </form>`}
   </details>`;

@@ -9,7 +9,7 @@ import { ledgerTable } from '../../../test/helpers/ledger.ts';
 /**
  * Currency exchanges and transfers between pacts on the ledger page and in the API, through HTTP
  * on every engine: an exchange at the stored ECB rate or at the rate the bank booked, a missing
- * rate as a field error, a transfer that shows on both ledgers, the pact sub-navigation, and who
+ * rate as a field error, a transfer that is a proposal until a second coordinator approves it, then shows on both ledgers, the pact sub-navigation, and who
  * may not record (403), overdrafts and closed pacts (409).
  */
 
@@ -167,40 +167,63 @@ for (const engine of ENGINES) {
       assert.equal(await count(), before);
     });
 
-    test('a transfer through the form moves money to another pact chosen from a list; both ledgers show it; the API records one too', async () => {
+    test('a transfer through the form or the API is a proposal: nothing moves until a second coordinator approves it; then both ledgers show it', async () => {
       const w = await world();
+      const second = await loginAs(t, { name: 'Dora Second', roles: [[w.union.id, 'coordinator']] });
       const from = await startPact(w, 'kamoto-families', 'Families of the Kamoto miners');
       const to = await startPact(w, 'strike-fund', 'Strike fund of the Kamoto miners');
       const closed = await startPact(w, 'old-fund', 'Old fund, closed');
       assert.equal((await sendJson(`/api/v1/pacts/${closed}/status`, { status: 'closed' }, w.coordinator.cookie)).statusCode, 200);
       await contribute(w, from, '100', 'EUR', '2026-03-01');
       const ledger = main((await get(`/pacts/${from}/ledger`, w.coordinator.cookie)).body);
+      assert.match(ledger, /<summary>Propose a transfer to another pact<\/summary>/);
+      assert.match(ledger, /a second coordinator of this pact approves it on the Disbursements page/);
       const select = /<select id="tr-toPact" name="toPact" required[^>]*>(.*?)<\/select>/s.exec(ledger)?.[1] ?? '';
       assert.deepEqual([...select.matchAll(/<option value(?:="([^"]*)")?/g)].map((m) => m[1] ?? ''), ['', 'strike-fund'], 'open pacts but this one and the closed one');
-      const res = await transferForm(from, w.coordinator.cookie, { toPact: to, amount: '30', currency: 'EUR', valueDate: '2026-03-05', reference: 'Solidarity between funds', description: 'The strike fund ran dry' });
+      const before = await count();
+      const res = await transferForm(from, w.coordinator.cookie, { toPact: to, amount: '30', currency: 'EUR', valueDate: '2026-03-05', description: 'The strike fund ran dry' });
       assert.equal(res.statusCode, 303, res.body);
-      assert.equal(res.headers.location, `/pacts/${from}/ledger?done=transferred`);
-      assert.deepEqual(await balances(from), ['70.00 EUR']);
-      assert.deepEqual(await balances(to), ['30.00 EUR']);
-      const source = main((await get(`/pacts/${from}/ledger?done=transferred`, w.coordinator.cookie)).body);
-      assert.match(source, /The transfer has been recorded on both pacts&#39; ledgers\.|The transfer has been recorded on both pacts' ledgers\./);
-      assert.match(source, /<td>Transfer between pacts\n?.*?<\/td><td class="num amount">-€30\.00<\/td><td><a href="\/pacts\/strike-fund"><bdi>Strike fund of the Kamoto miners<\/bdi><\/a><\/td>/);
-      const target = main((await get(`/pacts/${to}/ledger`)).body);
-      assert.match(target, /<td class="num amount">\+€30\.00<\/td><td><a href="\/pacts\/kamoto-families"><bdi>Families of the Kamoto miners<\/bdi><\/a><\/td><td><bdi>Solidarity between funds<\/bdi><\/td>/);
-      // Through the API: the leg on this pact, then the one on the receiving pact.
+      assert.equal(res.headers.location, `/pacts/${from}/ledger?done=transfer_proposed`);
+      const notice = main((await get(`/pacts/${from}/ledger?done=transfer_proposed`, w.coordinator.cookie)).body);
+      assert.match(notice, /<p class="flash" role="status">The transfer has been proposed\. It waits for a second coordinator of this pact, who approves it on the <a href="\/pacts\/kamoto-families\/disbursements">Disbursements page<\/a>; until then neither ledger changes\.<\/p>/);
+      // Through the API: the proposal, not entries.
       const api = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '20.50', currency: 'EUR', valueDate: '2026-03-06', description: 'Second share' }, w.coordinator.cookie);
       assert.equal(api.statusCode, 201, api.body);
-      assert.deepEqual(
-        (api.json().items as ApiEntry[]).map((e) => [e.kind, e.amount, e.balanceAfter.amount, e.counterparty.kind, e.counterparty.pact, e.description, e.conversion]),
-        [
-          ['transfer', '-20.50', '49.50', 'pact', 'strike-fund', 'Second share', null],
-          ['transfer', '20.50', '50.50', 'pact', 'kamoto-families', 'Second share', null],
-        ],
-      );
+      const proposal = api.json() as { id: string; status: string };
+      assert.deepEqual(Object.keys(proposal).sort(), ['id', 'status']);
+      assert.equal(proposal.status, 'proposed');
+      assert.equal(await count(), before, 'nothing reaches a ledger before approval');
+      assert.deepEqual(await balances(from), ['100.00 EUR']);
+      assert.deepEqual(await balances(to), []);
+      // The disbursements page names the receiving pact in place of a beneficiary or payee.
+      const waiting = main((await get(`/pacts/${from}/disbursements`, second.cookie)).body);
+      assert.match(waiting, /<h3>€30\.00 · Transfer to <a href="\/pacts\/strike-fund"><bdi>Strike fund of the Kamoto miners<\/bdi><\/a><\/h3>/);
+      assert.match(waiting, /<h3>€20\.50 · Transfer to <a href="\/pacts\/strike-fund">/);
+      // The proposer cannot approve; a second coordinator does, through the disbursements API.
+      assert.equal((await sendJson(`/api/v1/pacts/${from}/disbursements/${proposal.id}/approve`, {}, w.coordinator.cookie)).statusCode, 403);
+      const approved = await sendJson(`/api/v1/pacts/${from}/disbursements/${proposal.id}/approve`, {}, second.cookie);
+      assert.equal(approved.statusCode, 200, approved.body);
+      const d = approved.json() as { status: string; toPact: { slug: string; title: string } | null; transfer: boolean; beneficiary: string | null; payee: string | null; entry: { seq: number } | null };
+      assert.deepEqual([d.status, d.toPact, d.transfer, d.beneficiary, d.payee, d.entry?.seq], ['approved', { slug: 'strike-fund', title: 'Strike fund of the Kamoto miners' }, true, null, null, 2]);
+      assert.deepEqual(await balances(from), ['79.50 EUR']);
+      assert.deepEqual(await balances(to), ['20.50 EUR']);
+      const entries = (await get(`/api/v1/pacts/${from}/entries`, w.coordinator.cookie)).json().items as ApiEntry[];
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.balanceAfter.amount, e.counterparty.kind, e.counterparty.pact, e.description]), [
+        ['transfer', '-20.50', '79.50', 'pact', 'strike-fund', 'Second share'],
+        ['contribution', '100.00', '100.00', 'external', null, null],
+      ]);
+      const target = main((await get(`/pacts/${to}/ledger`)).body);
+      assert.match(target, /<td class="num amount">\+€20\.50<\/td><td><a href="\/pacts\/kamoto-families"><bdi>Families of the Kamoto miners<\/bdi><\/a><\/td>/);
+      const audit = await db().selectFrom('audit_events').select(['subject_id']).where('action', '=', 'pact.entry_recorded').where('details', 'like', '%transfer%').execute();
+      assert.deepEqual(audit.map((a) => a.subject_id), [await pactId(to)], 'the receiving pact\'s owner learns of the money');
+      // The form's proposal, approved through the page by the second coordinator.
+      const formProposal = await db().selectFrom('disbursements').select('id').where('amount_minor', '=', 3000).executeTakeFirstOrThrow();
+      const page = await postForm(t, `/pacts/${from}/disbursements`, `/pacts/${from}/disbursements/${formProposal.id}/approve`, {}, second.cookie);
+      assert.equal(page.statusCode, 303, page.body);
       assert.deepEqual(await balances(from), ['49.50 EUR']);
       assert.deepEqual(await balances(to), ['50.50 EUR']);
-      const audit = await db().selectFrom('audit_events').select(['subject_id']).where('action', '=', 'pact.entry_recorded').where('details', 'like', '%transfer%').execute();
-      assert.deepEqual(audit.map((a) => a.subject_id).sort(), [await pactId(from), await pactId(from), await pactId(to), await pactId(to)].sort(), 'written to the log of each pact');
+      const history = main((await get(`/pacts/${from}/disbursements`, second.cookie)).body);
+      assert.match(history, /<td>Transfer to <a href="\/pacts\/strike-fund"><bdi>Strike fund of the Kamoto miners<\/bdi><\/a><\/td><td><bdi>The strike fund ran dry<\/bdi><\/td>/);
     });
 
     test('a member cannot record either: no forms on the page, 403 for form posts and API, nothing written', async () => {
@@ -210,9 +233,9 @@ for (const engine of ENGINES) {
       await contribute(w, from, '100', 'EUR', '2026-03-01');
       const before = await count();
       const page = main((await get(`/pacts/${from}/ledger`, w.member.cookie)).body);
-      assert.doesNotMatch(page, /ledger\/exchanges|ledger\/transfers|Exchange currency|Transfer to another pact/);
+      assert.doesNotMatch(page, /ledger\/exchanges|ledger\/transfers|Exchange currency|transfer to another pact/);
       const exchange = { fromCurrency: 'EUR', fromAmount: '10', toCurrency: 'USD', toAmount: '11' };
-      const transfer = { toPact: to, amount: '10', currency: 'EUR' };
+      const transfer = { toPact: to, amount: '10', currency: 'EUR', description: 'Share' };
       assert.equal((await exchangeForm(from, w.member.cookie, exchange)).statusCode, 403);
       assert.equal((await transferForm(from, w.member.cookie, transfer)).statusCode, 403);
       for (const [path, body] of [['exchanges', exchange], ['transfers', transfer]] as const) {
@@ -227,6 +250,7 @@ for (const engine of ENGINES) {
       const noCsrf = await t.app.inject({ method: 'POST', url: `/pacts/${from}/ledger/transfers`, headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: form(transfer) });
       assert.equal(noCsrf.statusCode, 403);
       assert.equal(await count(), before);
+      assert.equal(Number((await db().selectFrom('disbursements').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0, 'no proposal either');
     });
 
     test('overdrafts and closed pacts are refused: 409 at the form and as problems, nothing written', async () => {
@@ -242,21 +266,29 @@ for (const engine of ENGINES) {
       const exchange = await sendJson(`/api/v1/pacts/${from}/exchanges`, { fromCurrency: 'EUR', fromAmount: '150', toCurrency: 'USD', toAmount: '160' }, w.coordinator.cookie);
       assert.equal(exchange.statusCode, 409);
       assert.equal(problem(exchange).code, 'overdraft');
-      const form409 = await transferForm(from, w.coordinator.cookie, { toPact: to, amount: '100.01', currency: 'EUR' });
-      assert.equal(form409.statusCode, 409);
-      assert.match(main(form409.body), /<p class="error" id="tr-amount-error">This would take the pact(&#39;|')s balance in this currency below zero<\/p>/);
-      const transfer = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '100.01', currency: 'EUR' }, w.coordinator.cookie);
-      assert.equal(transfer.statusCode, 409);
-      assert.equal(problem(transfer).code, 'overdraft');
-      // The receiving pact closed: the transfer is refused.
+      // A transfer that would overdraw is refused when proposed (a field error on the amount).
+      const form422 = await transferForm(from, w.coordinator.cookie, { toPact: to, amount: '100.01', currency: 'EUR', description: 'Too much' });
+      assert.equal(form422.statusCode, 422);
+      assert.match(main(form422.body), /<p class="error" id="tr-amount-error">This would take the pact(&#39;|')s balance in this currency below zero<\/p>/);
+      const transfer = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '100.01', currency: 'EUR', description: 'Too much' }, w.coordinator.cookie);
+      assert.equal(transfer.statusCode, 400);
+      assert.deepEqual(problem(transfer).errors?.map((e) => [e.field, e.code]), [['amount', 'pacts.errors.overdraft']]);
+      // The receiving pact closed after the proposal: approving it is refused, nothing is written;
+      // a new proposal to it is a field error.
+      const second = await loginAs(t, { roles: [[w.union.id, 'coordinator']] });
+      const waiting = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '10', currency: 'EUR', description: 'Before it closed' }, w.coordinator.cookie);
+      assert.equal(waiting.statusCode, 201, waiting.body);
       assert.equal((await sendJson(`/api/v1/pacts/${to}/status`, { status: 'closed' }, w.coordinator.cookie)).statusCode, 200);
-      const toClosed = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '10', currency: 'EUR' }, w.coordinator.cookie);
-      assert.equal(toClosed.statusCode, 409);
-      assert.equal(problem(toClosed).code, 'pact_closed');
+      const approveClosed = await sendJson(`/api/v1/pacts/${from}/disbursements/${waiting.json().id}/approve`, {}, second.cookie);
+      assert.equal(approveClosed.statusCode, 409);
+      assert.equal(problem(approveClosed).code, 'pact_closed');
+      const toClosed = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: to, amount: '10', currency: 'EUR', description: 'After it closed' }, w.coordinator.cookie);
+      assert.equal(toClosed.statusCode, 400);
+      assert.deepEqual(problem(toClosed).errors?.map((e) => [e.field, e.code]), [['toPact', 'pacts.validation.pact_unknown']]);
       // This pact closed: no forms any more; a stale form is told why.
       assert.equal((await sendJson(`/api/v1/pacts/${from}/status`, { status: 'closed' }, w.coordinator.cookie)).statusCode, 200);
       const ledger = main((await get(`/pacts/${from}/ledger`, w.coordinator.cookie)).body);
-      assert.doesNotMatch(ledger, /Exchange currency|Transfer to another pact/);
+      assert.doesNotMatch(ledger, /Exchange currency|transfer to another pact/);
       const stale = await exchangeForm(from, w.coordinator.cookie, { fromAmount: '10', fromCurrency: 'EUR', toCurrency: 'USD', toAmount: '11' });
       assert.equal(stale.statusCode, 409);
       assert.match(main(stale.body), /<div class="error-summary" role="alert"><ul><li>This pact is closed; nothing more can be recorded on it<\/li><\/ul><\/div>/);
@@ -279,10 +311,10 @@ for (const engine of ENGINES) {
       const page = main((await get(`/pacts/${from}/ledger`, w.coordinator.cookie)).body);
       assert.doesNotMatch(page, /dockers-fund/, 'a pact the coordinator cannot see is not offered');
       assert.match(page, /There is no other open pact you can see to transfer money to\./);
-      const hidden = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: 'dockers-fund', amount: '10', currency: 'EUR' }, w.coordinator.cookie);
+      const hidden = await sendJson(`/api/v1/pacts/${from}/transfers`, { toPact: 'dockers-fund', amount: '10', currency: 'EUR', description: 'Share' }, w.coordinator.cookie);
       assert.equal(hidden.statusCode, 400);
       assert.deepEqual(problem(hidden).errors?.map((e) => [e.field, e.code]), [['toPact', 'pacts.validation.pact_unknown']]);
-      const self = await transferForm(from, w.coordinator.cookie, { toPact: from, amount: '10', currency: 'EUR' });
+      const self = await transferForm(from, w.coordinator.cookie, { toPact: from, amount: '10', currency: 'EUR', description: 'Share' });
       assert.equal(self.statusCode, 422);
       assert.match(main(self.body), /<a href="#tr-toPact">Receiving pact: Choose another pact than this one<\/a>/);
       assert.deepEqual(await balances(from), ['100.00 EUR']);
@@ -303,7 +335,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'the three forms share no id');
       const de = main((await get(`/pacts/${slug}/ledger`, `${w.coordinator.cookie}; locale=de`)).body);
       assert.match(de, /<summary>Währung tauschen<\/summary>/);
-      assert.match(de, /<summary>An einen anderen Pakt übertragen<\/summary>/);
+      assert.match(de, /<summary>Übertrag an einen anderen Pakt vorschlagen<\/summary>/);
       assert.match(de, /Leer lassen, um zum Referenzkurs der Europäischen Zentralbank an diesem Tag umzurechnen\./);
       assert.match(de, /1 EUR = <data value="1\.1075">1,1075<\/data> USD · von der Bank gebucht/);
       assert.match(de, /<a href="\/pacts\/kamoto-families\/ledger" aria-current="page">Kassenbuch<\/a>/);

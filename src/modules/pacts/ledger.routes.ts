@@ -8,7 +8,7 @@ import { sendPage, redirectAfterPost, withNotice } from '../../web/reply.ts';
 import { minorDigits } from '../../lib/money.ts';
 import { getPact, getPactForCoordinator, isPactCoordinator, type PactRecord } from './pacts.service.ts';
 import { InvalidEntry, pactBalances } from './ledger.service.ts';
-import { recordContribution, recordExchangeAsCoordinator, recordTransferAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
+import { recordContribution, recordExchangeAsCoordinator, proposeTransferAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
 import { entryView, entryViews, ledgerPage, transferTargets, type EntryView } from './pacts.repo.ts';
 import { ledgerView, type ReverseState } from './ledger.views.ts';
 import {
@@ -25,6 +25,7 @@ import {
   refuseNumericAmounts,
   ReversalBody,
   TransferBody,
+  TransferProposalOut,
 } from './pacts.schemas.ts';
 
 const LEDGER_PAGE_SIZE = 50;
@@ -168,7 +169,7 @@ export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
   );
 
   app.post<{ Params: { slug: string }; Body: Form }>('/pacts/:slug/ledger/transfers', { preValidation: app.csrfProtection, schema: { hide: true } }, (request, reply) =>
-    ledgerFormPost(request, reply, { form: 'transfer', done: 'transferred', conflictField: 'amount', record: (slug, input) => recordTransferAsCoordinator(app.db, request.viewer, slug, input) }),
+    ledgerFormPost(request, reply, { form: 'transfer', done: 'transfer_proposed', conflictField: 'amount', record: (slug, input) => proposeTransferAsCoordinator(app.db, request.viewer, slug, input) }),
   );
 
   app.post<{ Params: { slug: string; id: string }; Body: Form }>('/pacts/:slug/ledger/:id/reverse', { preValidation: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
@@ -251,23 +252,17 @@ export async function ledgerRoutes(fastify: FastifyInstance): Promise<void> {
       preValidation: [...apiWrite, refuseNumericAmounts('amount')],
       schema: {
         tags: ['pacts'],
-        summary: "Transfer money to another pact (this pact's coordinators): the entry on this pact (negative), then the one on the receiving pact (positive)",
+        summary: "Propose a transfer of money to another pact (this pact's coordinators); a second coordinator approves it through the disbursements API, which records the entry on each pact",
         params: PactParams,
         body: TransferBody,
-        response: { 201: EntriesOut },
+        response: { 201: TransferProposalOut },
       },
     },
     async (request, reply) => {
       const viewer = request.requireViewer();
       const pact = await getPactForCoordinator(app.db, viewer, request.params.slug);
-      const stored = await recordTransferAsCoordinator(app.db, viewer, pact.slug, request.body);
-      const target = await getPact(app.db, viewer, request.body.toPact);
-      // Each leg as its own pact shows it: notes and who recorded it only where the caller coordinates.
-      const items = [
-        ...(await entryViews(app.db, viewer, pact.id, stored.filter((e) => e.pact_id === pact.id), true)),
-        ...(await entryViews(app.db, viewer, target.id, stored.filter((e) => e.pact_id === target.id), isPactCoordinator(viewer, target))),
-      ];
-      return reply.status(201).header('location', `/api/v1/pacts/${pact.slug}/entries/${items[0]!.id}`).send({ items: items.map(entryToApi) });
+      const { id } = await proposeTransferAsCoordinator(app.db, viewer, pact.slug, request.body);
+      return reply.status(201).send({ id, status: 'proposed' });
     },
   );
 

@@ -1,6 +1,6 @@
 import { inTransaction, type Db, type Tx } from '../../db/client.ts';
 import type { CounterpartyKind, LedgerEntriesTable, LedgerEntryKind } from '../../db/schema.ts';
-import { AppError, Conflict, NotFound } from '../../http/errors.ts';
+import { AppError, Conflict, NotFound, ValidationFailed } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
 
@@ -210,13 +210,14 @@ async function appendRows(tx: Tx, pactId: string, rows: PendingRow[]): Promise<L
         })),
       )
       .returning('balance_minor')
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch(tooLarge);
     balances.set(currency, Number(after.balance_minor) - t.delta);
   }
   const stored: LedgerEntry[] = rows.map((r, i) => {
     const before = balances.get(r.currency)!;
     const after = before + r.amount_minor;
-    if (!Number.isSafeInteger(after)) throw new InvalidEntry('amount');
+    if (!Number.isSafeInteger(after)) tooLarge(new RangeError('balance beyond the safe integer range'));
     if (r.amount_minor < 0 && after < 0 && !mayOverdraw(r.kind)) throw new Overdraft(r.currency, before, r.amount_minor);
     balances.set(r.currency, after);
     return { ...r, seq: firstSeq + i, balance_after_minor: after };
@@ -233,9 +234,20 @@ async function appendRows(tx: Tx, pactId: string, rows: PendingRow[]): Promise<L
           entry_count: eb('pact_month_totals.entry_count', '+', eb.ref('excluded.entry_count')),
         })),
       )
-      .execute();
+      .execute()
+      .catch(tooLarge);
   }
   return stored;
+}
+
+/**
+ * A balance or month total beyond 2^53 − 1 minor units cannot be held exactly by the engines'
+ * JavaScript drivers (they throw a RangeError reading it back): the entry is refused as too
+ * large, like an amount that is too large on its own, and the transaction rolls back.
+ */
+function tooLarge(err: unknown): never {
+  if (err instanceof RangeError) throw new ValidationFailed([{ field: 'amount', messageId: 'money.amount.too_large' }]);
+  throw err;
 }
 
 /**
@@ -388,7 +400,18 @@ export async function recordExchange(
  */
 export async function recordTransfer(
   db: Db,
-  input: { fromPactId: string; toPactId: string; amountMinor: number; currency: string; valueDate: string; reference?: string | null; description?: string | null; recordedBy: string | null },
+  input: {
+    fromPactId: string;
+    toPactId: string;
+    amountMinor: number;
+    currency: string;
+    valueDate: string;
+    reference?: string | null;
+    description?: string | null;
+    /** A document of the source pact (e.g. the approved proposal's receipt), on the source leg only. */
+    documentId?: string | null;
+    recordedBy: string | null;
+  },
 ): Promise<LedgerEntry[]> {
   if (input.fromPactId === input.toPactId) throw new InvalidEntry('same_pact');
   if (!(input.amountMinor > 0)) throw new InvalidEntry('amount');
@@ -403,6 +426,7 @@ export async function recordTransfer(
       counterparty: { kind: 'pact', pactId: other },
       reference: input.reference,
       description: input.description,
+      documentId: pactId === input.fromPactId ? (input.documentId ?? null) : null,
     },
   });
   const legs = [leg(input.fromPactId, input.toPactId, -input.amountMinor), leg(input.toPactId, input.fromPactId, input.amountMinor)].sort((a, b) => (a.pactId < b.pactId ? -1 : 1));

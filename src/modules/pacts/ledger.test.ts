@@ -19,6 +19,7 @@ import {
   type NewEntry,
 } from './ledger.service.ts';
 import { checkIntegrity } from './integrity.service.ts';
+import { ValidationFailed } from '../../http/errors.ts';
 
 const external = { kind: 'external' as const, name: 'Bank' };
 const contribution = (amountMinor: number, currency: string, valueDate: string, extra: Partial<NewEntry> = {}): NewEntry => ({
@@ -124,6 +125,19 @@ for (const engine of ENGINES) {
       const pact = await makeBarePact(t.db, orgId);
       for (const bad of [contribution(-1, 'EUR', '2026-01-01'), contribution(0, 'EUR', '2026-01-01'), disbursement(5, 'EUR', '2026-01-01'), fee(5, 'EUR', '2026-01-01'), contribution(2 ** 53, 'EUR', '2026-01-01'), contribution(1.5, 'EUR', '2026-01-01')])
         await assert.rejects(recordEntries(t.db, { pactId: pact.id, recordedBy: null, entries: [bad] }), InvalidEntry);
+    });
+
+    test('a balance that would pass 2^53 − 1 minor units is refused as too large, nothing written', async () => {
+      const pact = await makeBarePact(t.db, orgId);
+      const max = Number.MAX_SAFE_INTEGER;
+      await recordEntries(t.db, { pactId: pact.id, recordedBy: null, entries: [contribution(max, 'JPY', '2026-01-01')] });
+      await assert.rejects(recordEntries(t.db, { pactId: pact.id, recordedBy: null, entries: [contribution(max, 'JPY', '2026-01-02')] }), (err: unknown) => {
+        assert.ok(err instanceof ValidationFailed);
+        assert.deepEqual(err.errors, [{ field: 'amount', messageId: 'money.amount.too_large' }]);
+        return true;
+      });
+      assert.deepEqual(await pactBalances(t.db, pact.id), [{ currency: 'JPY', balanceMinor: max, entryCount: 1 }]);
+      assert.deepEqual((await checkIntegrity(t.db)).filter((v) => v.pact === pact.slug), []);
     });
 
     test('the database refuses to change or delete an entry', async () => {

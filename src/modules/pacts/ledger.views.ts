@@ -17,8 +17,18 @@ export const LEDGER_NOTICES: Record<string, string> = {
   recorded: 'pacts.notices.recorded',
   reversed: 'pacts.notices.reversed',
   exchanged: 'pacts.notices.exchanged',
-  transferred: 'pacts.notices.transferred',
 };
+
+/**
+ * After a transfer form (`?done=transfer_proposed`): the transfer is only proposed; the notice
+ * links to the disbursements page where a second coordinator approves it.
+ */
+function transferProposedNotice(ctx: PageContext, slug: string): VNode | null {
+  const q = ctx.url.indexOf('?');
+  if (q < 0 || new URLSearchParams(ctx.url.slice(q + 1)).get('done') !== 'transfer_proposed') return null;
+  const link = html`<a href=${`/pacts/${slug}/disbursements`}>${ctx.tr.t('pacts.notices.transfer_proposed_link')}</a>`;
+  return html`<p class="flash" role="status">${ctx.tr.tRich('pacts.notices.transfer_proposed', { link })}</p>`;
+}
 
 /** A ledger form coming back: what was typed and why it was refused. */
 type FormState = { values: Record<string, string | undefined>; errors: ErrorMap };
@@ -168,6 +178,7 @@ export function ledgerView(
   return html`${pactHeading(ctx, 'pacts.ledger.title', pact)}
     ${pactNav(ctx, pact.slug, { current: 'ledger', coordinator: o.coordinator })}
     ${doneNotice(ctx, LEDGER_NOTICES)}
+    ${transferProposedNotice(ctx, pact.slug)}
     <p>${t('pacts.ledger.intro')}</p>
     ${pact.status === 'closed' ? html`<p class="notice">${t('pacts.page.closed_notice')}</p>` : null}
     ${o.balances.length ? html`<p class="meta">${t('pacts.page.balances_title')}: ${dotted(o.balances.map((b) => money(ctx, b.balanceMinor, b.currency)))}</p>` : null}

@@ -107,7 +107,7 @@ for (const engine of ENGINES) {
       assert.equal(res.statusCode, 422);
       assert.match(res.body, /Title: This field is required/);
       assert.match(res.body, /JPY has no decimals: enter a whole amount/);
-      assert.match(res.body, /Use a date in the form YYYY-MM-DD/);
+      assert.match(res.body, /There is no such day in the calendar/);
       assert.equal(await count('pacts'), 0);
       assert.equal((await get('/pacts/new', w.member.cookie)).statusCode, 403);
       const byMember = await postForm(t, '/pacts', '/pacts/new', { organization: w.union.slug, title: 'x', description: 'x', beneficiaryGroup: 'x', periodStart: '2026-01-01' }, w.member.cookie);

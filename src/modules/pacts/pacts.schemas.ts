@@ -176,18 +176,26 @@ export const ExchangeBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Body of `POST /api/v1/pacts/:slug/transfers`: money moved to another pact. */
+/**
+ * Body of `POST /api/v1/pacts/:slug/transfers`: a proposed transfer of money to another pact (a
+ * disbursement proposal that a second coordinator approves).
+ */
 export const TransferBody = Type.Object(
   {
     toPact: str({ maxLength: 80, description: 'address name (slug) of the receiving pact: open or paused, visible to the caller, not this one' }),
     amount: decimal('amount in `currency`, positive'),
     currency: currency(),
     valueDate: Type.Optional(nullable(date('day of the transfer; default today in the account’s time zone'))),
-    reference: Type.Optional(nullable(str({ maxLength: 200 }))),
-    description: Type.Optional(nullable(str({ maxLength: 2000 }))),
+    description: str({ maxLength: 500, description: 'why the money moves: the proposal’s purpose, then the description of both entries' }),
   },
   { additionalProperties: false },
 );
+
+/** Answer of `POST /api/v1/pacts/:slug/transfers`: the proposal, waiting for a second coordinator. */
+export const TransferProposalOut = Type.Object({
+  id: str({ description: 'id of the proposal (see `/api/v1/pacts/{slug}/disbursements`)' }),
+  status: str({ description: 'always `proposed`' }),
+});
 
 export const EntryOut = Type.Object({
   id: str(),

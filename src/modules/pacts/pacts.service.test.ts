@@ -7,9 +7,9 @@ import { Forbidden } from '../../http/errors.ts';
 import type { Viewer } from '../../http/viewer.ts';
 import { createUser, setOrganizationRole, viewerForAccount } from '../accounts/accounts.service.ts';
 import { createPact, getPact, setPactStatus, validatePact } from './pacts.service.ts';
-import { recordContribution, recordExchangeAsCoordinator, recordTransferAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
+import { proposeTransferAsCoordinator, recordContribution, recordExchangeAsCoordinator, reverseEntryAsCoordinator } from './entries.service.ts';
 import { createPledge, listPledges, pledgePeriods } from './pledges.service.ts';
-import { AlreadyDecided, SecondPersonRequired, approveDisbursement, declineDisbursement, proposeDisbursement } from './disbursements.service.ts';
+import { AlreadyDecided, SecondPersonRequired, approveDisbursement, declineDisbursement, listDisbursements, proposeDisbursement } from './disbursements.service.ts';
 import { Overdraft, PactClosed, pactBalances } from './ledger.service.ts';
 import { checkIntegrity } from './integrity.service.ts';
 import { fieldErrors } from '../../../test/helpers/errors.ts';
@@ -88,7 +88,7 @@ for (const engine of ENGINES) {
 
     test('a pact needs a leading role in its owner and every co-initiator', async () => {
       await assert.rejects(createPact(t.db, carla, base), Forbidden);
-      assert.deepEqual(await fieldErrors(() => createPact(t.db, alice, { ...base, initiators: 'berlin-solidarity' })), [['initiators', 'validation.organization_not_yours']]);
+      assert.deepEqual(await fieldErrors(() => createPact(t.db, alice, { ...base, initiators: 'berlin-solidarity' })), [['initiators', 'pacts.validation.initiator_not_led']]);
       const made = await createPact(t.db, alice, { ...base, struggles: 'kamoto-strike', goalAmount: '25000', goalCurrency: 'EUR' });
       assert.equal(made.slug, 'families-of-the-kamoto-miners');
       const pact = await getPact(t.db, null, made.slug);
@@ -191,26 +191,57 @@ for (const engine of ENGINES) {
       assert.deepEqual(await checkIntegrity(t.db), []);
     });
 
-    test('a transfer moves money to another pact the coordinator can see, as one balanced group', async () => {
+    test('a transfer moves money to another pact only once a second coordinator approves it, as one balanced group', async () => {
+      const union = await t.db.selectFrom('organizations').select('id').where('slug', '=', 'kolwezi-union').executeTakeFirstOrThrow();
+      const second = await person([[union.id, 'coordinator']]);
       const a = await createPact(t.db, alice, { ...base, title: 'Transfer source' });
       const b = await createPact(t.db, alice, { ...base, title: 'Transfer target' });
+      const [pa, pb] = [await getPact(t.db, null, a.slug), await getPact(t.db, null, b.slug)];
       await recordContribution(t.db, alice, a.slug, { amount: '50', currency: 'EUR', valueDate: '2026-01-10' });
-      const legs = await recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '20', currency: 'EUR', valueDate: '2026-01-11' });
-      assert.deepEqual(legs.map((e) => Number(e.amount_minor)).sort((x, y) => x - y), [-2000, 2000]);
+      assert.deepEqual(await fieldErrors(() => proposeTransferAsCoordinator(t.db, alice, a.slug, { toPact: a.slug, amount: '1', currency: 'EUR', description: 'x' })), [['toPact', 'pacts.validation.same_pact']]);
+      assert.deepEqual(await fieldErrors(() => proposeTransferAsCoordinator(t.db, alice, a.slug, { toPact: 'no-such-pact', amount: '1', currency: 'EUR', description: 'x' })), [['toPact', 'pacts.validation.pact_unknown']]);
+      assert.deepEqual(await fieldErrors(() => proposeTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '1', currency: 'EUR' })), [['description', 'validation.required']]);
+      assert.deepEqual(await fieldErrors(() => proposeTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '50.01', currency: 'EUR', description: 'x' })), [['amount', 'pacts.errors.overdraft']]);
+      await assert.rejects(proposeTransferAsCoordinator(t.db, carla, a.slug, { toPact: b.slug, amount: '1', currency: 'EUR', description: 'x' }), Forbidden);
+      // One recipient only: a transfer proposal names no beneficiary or payee, and a payee excludes a beneficiary.
+      assert.deepEqual(await fieldErrors(() => proposeDisbursement(t.db, alice, a.slug, { toPact: b.slug, payee: 'Pharmacy', amount: '1', currency: 'EUR', purpose: 'x' })), [['beneficiary', 'pacts.validation.one_recipient']]);
+      assert.deepEqual(await fieldErrors(() => proposeDisbursement(t.db, alice, a.slug, { beneficiary: 'H-0001', payee: 'Pharmacy', amount: '1', currency: 'EUR', purpose: 'x' })), [['beneficiary', 'pacts.validation.one_recipient']]);
+
+      const proposal = await proposeTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '20', currency: 'EUR', valueDate: '2026-01-11', description: 'The target fund ran dry' });
+      // Nothing moves before the second person approves; the proposer cannot approve.
+      assert.deepEqual((await pactBalances(t.db, pa.id)).map((x) => x.balanceMinor), [5000]);
+      assert.deepEqual(await pactBalances(t.db, pb.id), []);
+      await assert.rejects(approveDisbursement(t.db, alice, a.slug, proposal.id), SecondPersonRequired);
+      const { items } = await listDisbursements(t.db, alice, a.slug);
+      assert.deepEqual(items.map((d) => [d.status, d.toPact, d.transfer, d.beneficiaryCode, d.payeeName, d.purpose]), [['proposed', { slug: b.slug, title: 'Transfer target' }, true, null, null, 'The target fund ran dry']]);
+
+      const { entryId } = await approveDisbursement(t.db, second, a.slug, proposal.id);
+      const legs = await t.db.selectFrom('ledger_entries').selectAll().where('kind', '=', 'transfer').where('pact_id', 'in', [pa.id, pb.id]).execute();
+      assert.deepEqual(legs.map((e) => [e.pact_id, Number(e.amount_minor), e.currency, e.value_date, e.description, e.recorded_by]).sort((x, y) => Number(x[1]) - Number(y[1])), [
+        [pa.id, -2000, 'EUR', '2026-01-11', 'The target fund ran dry', second.userId],
+        [pb.id, 2000, 'EUR', '2026-01-11', 'The target fund ran dry', second.userId],
+      ]);
       assert.equal(legs[0]!.group_id, legs[1]!.group_id);
-      assert.deepEqual(await fieldErrors(() => recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: a.slug, amount: '1', currency: 'EUR' })), [['toPact', 'pacts.validation.same_pact']]);
-      assert.deepEqual(await fieldErrors(() => recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: 'no-such-pact', amount: '1', currency: 'EUR' })), [['toPact', 'pacts.validation.pact_unknown']]);
-      await assert.rejects(recordTransferAsCoordinator(t.db, carla, a.slug, { toPact: b.slug, amount: '1', currency: 'EUR' }), Forbidden);
-      await assert.rejects(recordTransferAsCoordinator(t.db, alice, a.slug, { toPact: b.slug, amount: '31', currency: 'EUR' }), Overdraft);
+      assert.equal(entryId, legs.find((e) => e.pact_id === pa.id)!.id, 'the proposal keeps the source leg as its entry');
+      assert.deepEqual((await pactBalances(t.db, pa.id)).map((x) => x.balanceMinor), [3000]);
+      assert.deepEqual((await pactBalances(t.db, pb.id)).map((x) => x.balanceMinor), [2000]);
+      assert.deepEqual(await checkIntegrity(t.db), []);
+
       // Reversing one leg reverses both, on both pacts, as one group.
       const outgoing = legs.find((e) => Number(e.amount_minor) < 0)!;
       const reversals = await reverseEntryAsCoordinator(t.db, alice, a.slug, outgoing.id, { reason: 'Sent to the wrong pact', valueDate: '2026-01-12' });
       assert.deepEqual(reversals.map((r) => Number(r.amount_minor)).sort((x, y) => x - y), [-2000, 2000]);
       assert.equal(reversals[0]!.group_id, reversals[1]!.group_id);
-      const [pa, pb] = [await getPact(t.db, null, a.slug), await getPact(t.db, null, b.slug)];
       assert.deepEqual((await pactBalances(t.db, pa.id)).map((x) => x.balanceMinor), [5000]);
       assert.deepEqual((await pactBalances(t.db, pb.id)).map((x) => x.balanceMinor), [0]);
       assert.deepEqual(await checkIntegrity(t.db), []);
+    });
+
+    test('money cannot have moved after today; a pledge starts within the pact period', async () => {
+      const { slug } = await createPact(t.db, alice, { ...base, title: 'Dates pact', periodEnd: '2030-12-31' });
+      assert.deepEqual(await fieldErrors(() => recordContribution(t.db, alice, slug, { amount: '1', currency: 'EUR', valueDate: '2099-01-01' })), [['valueDate', 'pacts.validation.value_date_future']]);
+      assert.deepEqual(await fieldErrors(() => createPledge(t.db, carla, slug, { pledgerKind: 'person', amount: '5', currency: 'EUR', startDate: '2025-12-31' })), [['startDate', 'pacts.validation.before_pact_start']]);
+      assert.deepEqual(await fieldErrors(() => createPledge(t.db, carla, slug, { pledgerKind: 'person', amount: '5', currency: 'EUR', startDate: '2031-01-01' })), [['startDate', 'pacts.validation.after_pact_end']]);
     });
 
     test('closing is final: no more entries, waiting disbursements are withdrawn', async () => {

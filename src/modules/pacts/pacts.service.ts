@@ -4,7 +4,7 @@ import type { PactsTable, PactStatus, Visibility } from '../../db/schema.ts';
 import { Conflict, Forbidden, NotFound, SignInRequired, ValidationFailed } from '../../http/errors.ts';
 import { FieldChecker, listValue } from '../../lib/validate.ts';
 import { newId } from '../../lib/ids.ts';
-import { nowInstant } from '../../lib/time.ts';
+import { nowInstant, todayIn } from '../../lib/time.ts';
 import { searchKey, slugify } from '../../lib/text.ts';
 import { visibleWhere } from '../../db/visibility.ts';
 import { AmountError, isCurrency, parseAmount } from '../../lib/money.ts';
@@ -35,6 +35,18 @@ export function amountField(c: FieldChecker, field: string, raw: unknown, curren
     }
     throw err;
   }
+}
+
+/**
+ * Checks the value date of money that moved (date-only `YYYY-MM-DD`): empty means today in
+ * `timeZone` (IANA); a day after today there is refused (`pacts.validation.value_date_future`),
+ * since the ledger records what happened, not what is planned.
+ */
+export function valueDateField(c: FieldChecker, field: string, raw: unknown, timeZone: string): string {
+  const today = todayIn(timeZone);
+  const v = c.date(field, raw);
+  if (v && v > today) c.fail(field, 'pacts.validation.value_date_future', { date: today });
+  return v ?? today;
 }
 
 /** Checks an ISO 4217 code field (case-insensitive input, stored upper case). */
@@ -214,7 +226,7 @@ function columns(v: PactValues) {
  */
 function checkInitiators(viewer: Viewer, named: Map<string, string>, existing: ReadonlySet<string>): void {
   const refused = [...named].filter(([, id]) => !existing.has(id) && !leads(viewer, id)).map(([slug]) => slug);
-  if (refused.length) throw new ValidationFailed([{ field: 'initiators', messageId: 'validation.organization_not_yours', values: { slugs: refused.join(', ') } }]);
+  if (refused.length) throw new ValidationFailed([{ field: 'initiators', messageId: 'pacts.validation.initiator_not_led', values: { slugs: refused.join(', ') } }]);
 }
 
 function leads(viewer: Viewer | null, organizationId: string): boolean {

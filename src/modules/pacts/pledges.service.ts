@@ -42,7 +42,8 @@ export interface PledgeInput {
  * coordinator recording it on its behalf; a person pledges for themselves, or a coordinator records
  * a named person's pledge. Writes `pact.pledge_recorded` to the pact owner's audit log.
  * @throws {NotFound}; {SignInRequired}; {Forbidden}; {ValidationFailed} on `pledgerKind`,
- *   `organization`, `name`, `amount`, `currency`, `frequency`, `startDate`, `endDate`, `note`;
+ *   `organization`, `name`, `amount`, `currency`, `frequency`, `startDate` (also before the pact's
+ *   period starts or after it ends), `endDate`, `note`;
  *   {Conflict} on a closed pact.
  */
 export async function createPledge(db: Db, viewer: Viewer | null, slug: string, input: PledgeInput): Promise<{ id: string }> {
@@ -63,6 +64,8 @@ export async function createPledge(db: Db, viewer: Viewer | null, slug: string, 
     const startDate = c.date('startDate', input.startDate, { required: true });
     const endDate = c.date('endDate', input.endDate);
     if (startDate && endDate && endDate < startDate) c.fail('endDate', 'validation.end_before_start');
+    if (startDate && startDate < pact.period_start) c.fail('startDate', 'pacts.validation.before_pact_start', { date: pact.period_start });
+    if (startDate && pact.period_end && startDate > pact.period_end) c.fail('startDate', 'pacts.validation.after_pact_end', { date: pact.period_end });
     const note = c.line('note', input.note, { max: 500 });
     if (c.errors.length) throw new ValidationFailed(c.errors);
     let organizationId: string | null = null;

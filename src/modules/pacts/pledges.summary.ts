@@ -27,6 +27,8 @@ export interface PledgeSummary {
   lines: PledgeSummaryLine[];
   /** Pledges not cancelled that have at least one overdue period. */
   overduePledges: number;
+  /** All pledges of the pact, running or not (so an empty table can tell "none yet" from "none running now"). */
+  pledgeCount: number;
 }
 
 const ORDER: Record<PledgeFrequency, number> = { monthly: 0, quarterly: 1, once: 2 };
@@ -67,5 +69,6 @@ export function summarizePledges(pledges: readonly PledgeView[], today: string):
   return {
     lines: [...lines.values()].sort((a, b) => a.currency.localeCompare(b.currency) || ORDER[a.frequency] - ORDER[b.frequency]),
     overduePledges: pledges.filter((p) => !p.cancelledAt && p.overdue > 0).length,
+    pledgeCount: pledges.length,
   };
 }

@@ -221,7 +221,7 @@ export function pledgeSummaryView(ctx: PageContext, slug: string, s: PledgeSumma
             </tbody>
           </table>
         </div>`
-      : html`<p>${t('pacts.pledges.summary.none')}</p>`}
+      : html`<p>${s.pledgeCount ? t('pacts.pledges.summary.none_running', { count: s.pledgeCount }) : t('pacts.pledges.summary.none')}</p>`}
     <p><a href=${`/pacts/${slug}/pledges`}>${t('pacts.pledges.summary.link')}</a></p>
   </section>`;
 }

@@ -68,7 +68,7 @@ for (const engine of ENGINES) {
       assert.match(page, /<a href="\/pacts\/kamoto-families\/report\.csv\?currency=EUR" download>/);
       assert.doesNotMatch(res.body, /H-0001|HYPERLINK/, 'the report names neither beneficiaries nor payers');
       // The print stylesheet leaves out navigation and forms.
-      assert.match(readFileSync(new URL('../../web/static/style.css', import.meta.url), 'utf8'), /@media print\{header\.site,footer\.site,\.skip,\.pact-nav,\.print-hint,\.downloads,main form\{display:none\}/);
+      assert.match(readFileSync(new URL('../../web/static/style.css', import.meta.url), 'utf8'), /@media print\{header\.site,footer\.site,\.skip,\.pact-nav,\.print-hint,\.downloads,main form,main form\.filters,main form\.inline\{display:none\}/);
 
       const usd = mainOf(await get(`/pacts/${w.pact.slug}/report?currency=usd`));
       assert.match(usd, /<tr class="total"><th scope="row">Total in USD<\/th><td class="num">\$1,580\.00<\/td>/);
@@ -86,7 +86,7 @@ for (const engine of ENGINES) {
       const de = mainOf(await get(`/pacts/${w.pact.slug}/report`, 'locale=de'));
       assert.match(de, /<h1 class="pact-heading">Transparenzbericht: /);
       assert.match(de, /<th scope="row">Summe in EUR<\/th><td class="num">1\.462,96\s€<\/td>/);
-      assert.match(de, /1 USD = <data value="0\.92592592592592592593">0,925926<\/data> EUR \(ECB, <time datetime="2026-01-30">30\.01\.2026<\/time>\)/);
+      assert.match(de, /1 USD = <data value="0\.92592592592592592593">0,925926<\/data> EUR \(EZB, <time datetime="2026-01-30">30\.01\.2026<\/time>\)/);
       assert.match(de, /veralteter Kurs/);
       assert.match(de, /Nicht umgerechnet \(kein Wechselkurs\): CDF/);
     });

@@ -32,7 +32,7 @@ function rateNode(ctx: PageContext, r: RateUsed, target: string): VNode {
       from: r.currency,
       to: target,
       rate: html`<data value=${r.rate}>${rateText(ctx, r.rate)}</data>`,
-      source: r.source,
+      source: r.source === 'ECB' ? t('pacts.report.source_ecb') : r.source,
       date: html`<time datetime=${r.rateDate}>${ctx.tr.date(r.rateDate)}</time>`,
     })}
     ${r.stale ? html` <strong class="stale">${t('pacts.report.stale')}</strong>` : null}

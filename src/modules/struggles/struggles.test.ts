@@ -46,7 +46,7 @@ describe('validateStruggle', () => {
   });
 
   test('impossible dates are refused on their field', async () => {
-    assert.deepEqual(await fieldErrors(() => validateStruggle({ ...valid, startDate: '2021-02-30' })), [['startDate', 'validation.date']]);
+    assert.deepEqual(await fieldErrors(() => validateStruggle({ ...valid, startDate: '2021-02-30' })), [['startDate', 'validation.date_impossible']]);
     assert.deepEqual(await fieldErrors(() => validateStruggle({ ...valid, endDate: '14.01.2010' })), [['endDate', 'validation.date']]);
   });
 });
@@ -282,10 +282,10 @@ for (const engine of ENGINES) {
         const api = await get('/api/v1/struggles?from=2021-02-30');
         assert.equal(api.statusCode, 400);
         assert.equal(problem(api).errors?.[0]?.field, 'from');
-        for (const q of ['from=2021-02-30', 'to=yesterday']) {
+        for (const [q, message] of [['from=2021-02-30', /There is no such day in the calendar/], ['to=yesterday', /Use a date in the form YYYY-MM-DD/]] as const) {
           const page = await get(`/struggles?${q}`);
           assert.equal(page.statusCode, 422, q);
-          assert.match(page.body, /Use a date in the form YYYY-MM-DD/);
+          assert.match(page.body, message);
         }
       });
     });
