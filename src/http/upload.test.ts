@@ -8,28 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { ENGINES, createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { cookiesFrom } from '../../test/helpers/app.ts';
+import { PDF, multipart, type Part } from '../../test/helpers/multipart.ts';
 import { requireUpload, uploadForm } from './upload.ts';
 import { generateDataKeyLine } from '../lib/sealed.ts';
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n');
-
-type Part = { name: string; value: string } | { name: string; filename: string; type: string; data: Buffer };
-
-/** A `multipart/form-data` body (RFC 7578) with the parts in the given order, as a browser sends a form. */
-function multipart(parts: Part[]): { payload: Buffer; contentType: string } {
-  const boundary = '----solidaris-test-7c1f0e';
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\n`));
-    if ('value' in p) chunks.push(Buffer.from(`Content-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`));
-    else {
-      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type}\r\n\r\n`));
-      chunks.push(p.data, Buffer.from('\r\n'));
-    }
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 /** Every file below `dir`, the incoming directory included. */
 function filesUnder(dir: string): string[] {
