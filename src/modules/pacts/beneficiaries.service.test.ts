@@ -11,7 +11,7 @@ import { openDb } from '../../db/client.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { generateDataKeyLine, parseDataKeys } from '../../lib/sealed.ts';
 import { createUser, setOrganizationRole, viewerForAccount } from '../accounts/accounts.service.ts';
-import { createPact } from './pacts.service.ts';
+import { createPact, setPactStatus } from './pacts.service.ts';
 import { recordContribution } from './entries.service.ts';
 import { approveDisbursement, proposeDisbursement } from './disbursements.service.ts';
 import { addBeneficiary, listBeneficiaries, updateBeneficiary } from './beneficiaries.service.ts';
@@ -65,6 +65,11 @@ for (const engine of ENGINES) {
       assert.ok(!JSON.stringify(report).includes(NAME));
       await updateBeneficiary(t.db, keyring, s.coordinator, s.slug, 'H-0002', { kind: 'household', name: 'Second household', archived: 'on' });
       await assert.rejects(proposeDisbursement(t.db, s.coordinator, s.slug, { beneficiary: 'H-0002', amount: '1', currency: 'EUR', purpose: 'x' }), /validation_failed/);
+      // A closed pact keeps its register readable, and changes nothing in it.
+      await setPactStatus(t.db, s.coordinator, s.slug, 'closed');
+      await assert.rejects(addBeneficiary(t.db, keyring, s.coordinator, s.slug, { name: 'Late' }), /pact_closed/);
+      await assert.rejects(updateBeneficiary(t.db, keyring, s.coordinator, s.slug, 'H-0001', { name: NAME }), /pact_closed/);
+      assert.equal((await listBeneficiaries(t.db, keyring, s.coordinator, s.slug)).length, 2);
     });
 
     test('a sealed field moved to another row does not open', async () => {

@@ -1,6 +1,6 @@
 import { inTransaction, type Db } from '../../db/client.ts';
 import type { Viewer } from '../../http/viewer.ts';
-import { NotFound, ValidationFailed } from '../../http/errors.ts';
+import { Conflict, NotFound, ValidationFailed } from '../../http/errors.ts';
 import { FieldChecker } from '../../lib/validate.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowInstant } from '../../lib/time.ts';
@@ -69,7 +69,8 @@ const aad = beneficiaryAad;
  * Adds a beneficiary to the register of a pact the viewer coordinates; the code is the next free
  * `H-nnnn` (household) or `P-nnnn` (person). Writes `pact.beneficiary_added` (code only).
  * @throws {NotFound}; {SignInRequired}; {Forbidden}; {ValidationFailed} on `kind`,
- *   `householdSize`, `name`, `contact`, `address`, `notes`; {DataKeyError} when no data key is configured.
+ *   `householdSize`, `name`, `contact`, `address`, `notes`; {Conflict} `pact_closed` on a closed pact
+ *   (its register stays readable); {DataKeyError} when no data key is configured.
  */
 export async function addBeneficiary(db: Db, keyring: Keyring, viewer: Viewer | null, slug: string, input: BeneficiaryInput): Promise<{ id: string; code: string }> {
   const v = validate(input);
@@ -77,6 +78,7 @@ export async function addBeneficiary(db: Db, keyring: Keyring, viewer: Viewer | 
     try {
       return await inTransaction(db, async (tx) => {
         const pact = await getPactForCoordinator(tx, viewer, slug);
+        if (pact.status === 'closed') throw new Conflict('pact_closed', 'pacts.errors.closed');
         const prefix = v.kind === 'household' ? 'H' : 'P';
         const taken = await tx.selectFrom('beneficiaries').select('code').where('pact_id', '=', pact.id).where('code', 'like', `${prefix}-%`).execute();
         const next = Math.max(0, ...taken.map((r) => Number(r.code.slice(2)) || 0)) + 1;
@@ -105,6 +107,7 @@ export async function updateBeneficiary(db: Db, keyring: Keyring, viewer: Viewer
   const v = validate(input);
   await inTransaction(db, async (tx) => {
     const pact = await getPactForCoordinator(tx, viewer, slug);
+    if (pact.status === 'closed') throw new Conflict('pact_closed', 'pacts.errors.closed');
     const row = await tx.selectFrom('beneficiaries').select(['id', 'archived_at']).where('pact_id', '=', pact.id).where('code', '=', code).executeTakeFirst();
     if (!row) throw new NotFound();
     const archived = input.archived === true || input.archived === 'true' || input.archived === 'on';

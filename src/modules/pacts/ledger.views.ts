@@ -223,14 +223,17 @@ export function ledgerView(
                   </td>
                   <td class="num amount" data-label=${col.amount}>${signedMoney(ctx, e.amountMinor, e.currency)}</td>
                   <td data-label=${col.counterparty}>${counterpartyNode(ctx, e)}</td>
-                  <td data-label=${col.reference}>${e.reference ? html`<${U}>${e.reference}<//>` : null}</td>
+                  <td data-label=${col.reference}>
+                    ${e.reference ? html`<${U}>${e.reference}<//>` : null}
+                    ${o.coordinator && e.description ? html`${e.reference ? html`<br />` : null}<span class="meta" dir="auto">${e.description}</span>` : null}
+                  </td>
                   <td class="num" data-label=${col.balance}>${money(ctx, e.balanceAfterMinor, e.currency)}</td>
                 </tr>`;
               })}
             </tbody>
           </table>
         </div>
-        ${o.coordinator ? null : html`<p class="hint">${t('pacts.ledger.people_note')}</p>`}`
+        ${o.coordinator ? null : html`<p class="hint">${t('pacts.ledger.private_note')}</p>`}`
       : html`<p>${t('pacts.ledger.empty')}</p>`}
     ${o.next
       ? html`<nav class="pager" aria-label=${t('pager.label')}><a rel="next" href=${`/pacts/${pact.slug}/ledger?before=${o.next}`}>${t('pacts.ledger.older')}</a></nav>`

@@ -64,6 +64,25 @@ for (const engine of ENGINES) {
     };
     const contribute = (slug: string, cookie: string, body: Record<string, string>) => postForm(t, `/pacts/${slug}/ledger`, `/pacts/${slug}/ledger/contributions`, body, cookie);
 
+    test('the description of an entry and the reason of a reversal show to coordinators only', async () => {
+      const w = await world();
+      const slug = await startPact(w);
+      const res = await contribute(slug, w.coordinator.cookie, { amount: '40', currency: 'EUR', valueDate: '2026-03-02', contributorKind: 'external', name: 'Gate collection', reference: 'GC-1', description: 'Collected at the gate of shaft 4' });
+      assert.equal(res.statusCode, 303, res.body);
+      const id = await entryIdBySeq(slug, 1);
+      const rev = await postForm(t, `/pacts/${slug}/ledger`, `/pacts/${slug}/ledger/${id}/reverse`, { reason: 'Counted twice in March', valueDate: '2026-03-03' }, w.coordinator.cookie);
+      assert.equal(rev.statusCode, 303, rev.body);
+      const own = main((await get(`/pacts/${slug}/ledger`, w.coordinator.cookie)).body);
+      assert.match(own, /Collected at the gate of shaft 4/);
+      assert.match(own, /Counted twice in March/);
+      for (const cookie of [undefined, w.member.cookie]) {
+        const page = main((await get(`/pacts/${slug}/ledger`, cookie)).body);
+        assert.match(page, /GC-1/);
+        assert.doesNotMatch(page, /shaft 4|Counted twice/);
+        assert.match(page, /the purposes, notes and reasons of entries, are shown to the pact's coordinators only/);
+      }
+    });
+
     test('a coordinator starts a pact through the form; its page shows it with a progress bar toward the goal', async () => {
       const w = await world();
       const newPage = await get('/pacts/new', w.coordinator.cookie);

@@ -163,6 +163,10 @@ for (const engine of ENGINES) {
       assert.deepEqual(org.periods.map((x) => x.state), ['fulfilled', 'overdue', 'open']);
       assert.equal(org.overdue, 1);
       assert.equal(asCoordinator.find((x) => x.pledgerKind === 'person')!.pledgerName, carla.displayName);
+      assert.ok(asCoordinator.every((x) => x.canManage), 'running pledges can be cancelled');
+      assert.ok((await listPledges(t.db, alice, pact, '2099-01-01')).every((x) => x.canManage), 'open-ended pledges never end by themselves');
+      const ended = await createPledge(t.db, dana, slug, { pledgerKind: 'organization', organization: 'istanbul-miners', amount: '100', currency: 'TRY', frequency: 'monthly', startDate: '2026-01-01', endDate: '2026-02-28' });
+      assert.equal((await listPledges(t.db, alice, pact, '2026-03-15')).find((x) => x.id === ended.id)!.canManage, false, 'an ended pledge has nothing left to cancel');
       const anonymous = await listPledges(t.db, null, pact, '2026-03-15');
       assert.equal(anonymous.find((x) => x.pledgerKind === 'person')!.pledgerName, null);
       assert.equal(anonymous.find((x) => x.pledgerKind === 'organization')!.pledgerName, 'Istanbul Miners');

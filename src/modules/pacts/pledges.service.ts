@@ -258,7 +258,8 @@ export async function listPledges(db: Db, viewer: Viewer | null, pact: PactRecor
       note: coordinator ? r.note : null,
       periods,
       overdue: periods.filter((p) => p.state === 'overdue').length,
-      canManage: canManagePledge(viewer, pact, r),
+      // Nothing left to cancel once a pledge is cancelled or over.
+      canManage: !r.cancelled_at && !(r.end_date && r.end_date < today) && canManagePledge(viewer, pact, r),
     };
   });
 }
