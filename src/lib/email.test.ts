@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emailKey } from './email.ts';
+import { readFileSync } from 'node:fs';
+import { emailKey, supporterEmailKey } from './email.ts';
 
 describe('emailKey', () => {
   test('case-folds local part and domain', () => {
@@ -39,5 +40,34 @@ describe('emailKey on malformed domains and local parts', () => {
     assert.equal(emailKey('ana+union@mail.sub-domain.example'), 'ana+union@mail.sub-domain.example');
     assert.equal(emailKey('x@ver.di'), 'x@ver.di');
     assert.equal(emailKey('ana@xn--bcher-kva.example'), 'ana@xn--bcher-kva.example');
+  });
+});
+
+describe('supporterEmailKey (case B10)', () => {
+  const b10 = JSON.parse(readFileSync(new URL('../../test/fixtures/cases/B10.json', import.meta.url), 'utf8')) as {
+    same_signer_pairs: [string, string][];
+    different_signer_pairs: [string, string][];
+  };
+
+  test('Gmail and Googlemail: dots and +tags ignored, case-folded — each same-signer pair is one key, solikreis@gmail.com', () => {
+    for (const [a, b] of b10.same_signer_pairs) {
+      assert.equal(supporterEmailKey(a), 'solikreis@gmail.com', a);
+      assert.equal(supporterEmailKey(b), 'solikreis@gmail.com', b);
+    }
+  });
+
+  test('other domains keep dots and +tags: each different-signer pair stays two keys', () => {
+    for (const [a, b] of b10.different_signer_pairs) {
+      assert.ok(supporterEmailKey(a) && supporterEmailKey(b), `${a} ${b}`);
+      assert.notEqual(supporterEmailKey(a), supporterEmailKey(b), `${a} ${b}`);
+    }
+    assert.equal(supporterEmailKey('Soli.Kreis@Posteo.Example'), 'soli.kreis@posteo.example');
+  });
+
+  test('the rest of emailKey still applies: NFC, IDN domains, refusals', () => {
+    assert.equal(supporterEmailKey('Jose\u0301@Bücher.example'), 'jos\u00e9@xn--bcher-kva.example');
+    assert.equal(supporterEmailKey('not an address'), null);
+    assert.equal(supporterEmailKey('+tag@gmail.com'), null, 'nothing left of the mailbox');
+    assert.equal(supporterEmailKey('...@googlemail.com'), null);
   });
 });
