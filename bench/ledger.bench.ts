@@ -49,6 +49,7 @@ import { makeOrganization } from '../test/helpers/factories.ts';
 import { makeBarePact } from '../test/helpers/ledger.ts';
 import { prng } from './fill.ts';
 import { withBenchSchema } from './postgres-schema.ts';
+import { explain } from './query-plan.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const ENTRIES = Math.max(1_000, Math.round(1_000_000 * SCALE));
@@ -248,21 +249,6 @@ function timingStatements(db: Kysely<Database>): { db: Kysely<Database>; times: 
     },
   };
   return { db: db.withPlugin(plugin), times, queries };
-}
-
-/** The query plan of `q`: `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL. */
-async function explain(db: Kysely<Database>, engine: Engine, q: CompiledQuery): Promise<string[]> {
-  if (engine === 'sqlite') {
-    const r = await db.executeQuery<{ id: number; parent: number; detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${q.sql}`, [...q.parameters]));
-    const depth = new Map<number, number>([[0, 0]]);
-    return r.rows.map((row) => {
-      const d = (depth.get(row.parent) ?? 0) + 1;
-      depth.set(row.id, d);
-      return `${'  '.repeat(d - 1)}${row.detail}`;
-    });
-  }
-  const r = await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]));
-  return r.rows.map((row) => Object.values(row)[0]!);
 }
 
 interface Loaded {

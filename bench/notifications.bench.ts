@@ -46,6 +46,7 @@ import { createSession, createUser, loadViewer } from '../src/modules/accounts/a
 import { countUnread, listNotifications } from '../src/modules/follows/notifications.repo.ts';
 import { prng } from './fill.ts';
 import { withBenchSchema } from './postgres-schema.ts';
+import { explain } from './query-plan.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const n = (x: number) => Math.max(1, Math.round(x * SCALE));
@@ -539,20 +540,6 @@ function capturing(db: Kysely<Database>): { db: Kysely<Database>; queries: Compi
     },
   };
   return { db: db.withPlugin(plugin), queries };
-}
-
-async function explain(db: Kysely<Database>, engine: Engine, q: CompiledQuery): Promise<string[]> {
-  if (engine === 'sqlite') {
-    const r = await db.executeQuery<{ id: number; parent: number; detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${q.sql}`, [...q.parameters]));
-    const depth = new Map<number, number>([[0, 0]]);
-    return r.rows.map((row) => {
-      const d = (depth.get(row.parent) ?? 0) + 1;
-      depth.set(row.id, d);
-      return `${'  '.repeat(d - 1)}${row.detail}`;
-    });
-  }
-  const r = await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]));
-  return r.rows.map((row) => Object.values(row)[0]!);
 }
 
 /**

@@ -26,6 +26,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../src/db/schema.ts';
 import type { DbHandle } from '../src/db/client.ts';
 import { databaseVersion, fillDatabase, publicCombos, spreadCombos, type Combo, type FillResult } from './fill.ts';
+import { explain } from './query-plan.ts';
 
 const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_DIR = join(PROJECT, '.bench');
@@ -244,20 +245,6 @@ function capturing(db: Kysely<Database>): { db: Kysely<Database>; queries: Compi
     },
   };
   return { db: db.withPlugin(plugin), queries };
-}
-
-async function explain(db: Kysely<Database>, engine: Engine, q: CompiledQuery): Promise<string[]> {
-  if (engine === 'sqlite') {
-    const r = await db.executeQuery<{ id: number; parent: number; detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${q.sql}`, [...q.parameters]));
-    const depth = new Map<number, number>([[0, 0]]);
-    return r.rows.map((row) => {
-      const d = (depth.get(row.parent) ?? 0) + 1;
-      depth.set(row.id, d);
-      return `${'  '.repeat(d - 1)}${row.detail}`;
-    });
-  }
-  const r = await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS OFF) ${q.sql}`, [...q.parameters]));
-  return r.rows.map((row) => Object.values(row)[0]!);
 }
 
 /**
