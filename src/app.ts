@@ -45,6 +45,11 @@ import { pledgesRoutes } from './modules/pacts/pledges.routes.ts';
 import { disbursementsRoutes } from './modules/pacts/disbursements.routes.ts';
 import { beneficiariesRoutes } from './modules/pacts/beneficiaries.routes.ts';
 import { reportRoutes } from './modules/pacts/report.routes.ts';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.ts';
+import { endorsementsRoutes } from './modules/campaigns/endorsements.routes.ts';
+import { talliesRoutes } from './modules/campaigns/tallies.routes.ts';
+import { signaturesRoutes } from './modules/campaigns/signatures.routes.ts';
+import { supportersIoRoutes } from './modules/campaigns/supporters-io.routes.ts';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -218,6 +223,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(disbursementsRoutes);
   await app.register(beneficiariesRoutes);
   await app.register(reportRoutes);
+  await app.register(campaignsRoutes);
+  await app.register(endorsementsRoutes);
+  await app.register(talliesRoutes);
+  await app.register(signaturesRoutes);
+  await app.register(supportersIoRoutes);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -22,6 +22,12 @@ const TABLES = [
   'action_days',
   'audit_events',
   'beneficiaries',
+  'campaign_counts',
+  'campaign_endorsements',
+  'campaign_organizations',
+  'campaign_tallies',
+  'campaign_translations',
+  'campaigns',
   'disbursements',
   'exchange_rates',
   'feed_tokens',
@@ -56,6 +62,9 @@ const TABLES = [
   'struggle_sources',
   'struggle_updates',
   'struggles',
+  'supporter_imports',
+  'supporter_mails',
+  'supporters',
   'users',
 ];
 

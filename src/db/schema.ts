@@ -45,6 +45,15 @@ export interface Database {
   pact_sequences: PactSequencesTable;
   disbursements: DisbursementsTable;
   exchange_rates: ExchangeRatesTable;
+  campaigns: CampaignsTable;
+  campaign_translations: CampaignTranslationsTable;
+  campaign_organizations: CampaignOrganizationsTable;
+  supporters: SupportersTable;
+  supporter_mails: SupporterMailsTable;
+  campaign_counts: CampaignCountsTable;
+  campaign_endorsements: CampaignEndorsementsTable;
+  campaign_tallies: CampaignTalliesTable;
+  supporter_imports: SupporterImportsTable;
 }
 
 export interface UsersTable {
@@ -594,4 +603,162 @@ export interface ExchangeRatesTable {
   /** Units of `quote` per one `base`, the source's decimal string. */
   rate: string;
   imported_at: string;
+}
+
+export const CAMPAIGN_STATUSES = ['draft', 'open', 'closed'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** A campaign (movement appeal) that persons sign and organizations endorse. */
+export interface CampaignsTable {
+  id: string;
+  slug: string;
+  /** The organization that owns the record and decides who sees it. */
+  organization_id: string;
+  /** BCP 47 tag of the original language; its `campaign_translations` row has `is_original = 1`. */
+  original_lang: string;
+  /** Target number of signatures (confirmed supporters plus tallies); null: none. */
+  goal: number | null;
+  /** Date-only `YYYY-MM-DD`. */
+  starts_on: string;
+  ends_on: string | null;
+  status: CampaignStatus;
+  visibility: Visibility;
+  search_text: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Title and appeal of a campaign in one language (the original, or a translation by a person). */
+export interface CampaignTranslationsTable {
+  campaign_id: string;
+  /** BCP 47 tag. */
+  lang: string;
+  title: string;
+  appeal: string;
+  /** 1 for the original text. */
+  is_original: Generated<number>;
+  translated_by: string | null;
+  translator_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CampaignOrganizationsTable {
+  campaign_id: string;
+  organization_id: string;
+}
+
+export const SUPPORTER_STATUSES = ['pending', 'confirmed'] as const;
+export type SupporterStatus = (typeof SUPPORTER_STATUSES)[number];
+export const SUPPORTER_SOURCES = ['online', 'import'] as const;
+export type SupporterSource = (typeof SUPPORTER_SOURCES)[number];
+
+/**
+ * One person's signature of one campaign. The address is sealed (`email_sealed`, aad
+ * `supporters:<id>`); duplicates are found on `email_hash`, a keyed hash of the normalized key
+ * (`supporterEmailKey`). A withdrawn signature is deleted; an unconfirmed one expires.
+ */
+export interface SupportersTable {
+  id: string;
+  campaign_id: string;
+  email_hash: string;
+  email_sealed: string;
+  domain_hash: string;
+  name: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  city: string | null;
+  affiliation: string | null;
+  /** BCP 47 tag of the language the person signed in. */
+  lang: string;
+  list_publicly: number;
+  list_consent_version: string | null;
+  list_consented_at: string | null;
+  contact_ok: number;
+  contact_consent_version: string | null;
+  contact_consented_at: string | null;
+  status: SupporterStatus;
+  source: SupporterSource;
+  consent_basis: string | null;
+  import_id: string | null;
+  created_at: string;
+  confirmed_at: string | null;
+  expires_at: string | null;
+}
+
+export const SUPPORTER_MAIL_KINDS = ['confirm', 'already_signed'] as const;
+export type SupporterMailKind = (typeof SUPPORTER_MAIL_KINDS)[number];
+
+/** Outbox of mails to supporters, written in the transaction of the signature. */
+export interface SupporterMailsTable {
+  id: string;
+  supporter_id: string;
+  kind: SupporterMailKind;
+  created_at: string;
+  sent_at: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+/** Confirmed supporters of a campaign per country (kept with every confirmation, import, withdrawal). */
+export interface CampaignCountsTable {
+  campaign_id: string;
+  country: string;
+  supporters: number;
+}
+
+export const ENDORSEMENT_STATUSES = ['pending', 'confirmed', 'rejected'] as const;
+export type EndorsementStatus = (typeof ENDORSEMENT_STATUSES)[number];
+
+/** An organization's sign-on to a campaign; shown once a campaign coordinator confirmed it. */
+export interface CampaignEndorsementsTable {
+  id: string;
+  campaign_id: string;
+  organization_id: string;
+  statement: string | null;
+  statement_lang: string | null;
+  status: EndorsementStatus;
+  endorsed_by: string | null;
+  endorsed_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+/** Signatures counted outside the site (paper lists, another petition), per country and source. */
+export interface CampaignTalliesTable {
+  id: string;
+  campaign_id: string;
+  country: string;
+  count: number;
+  source: string;
+  /** Date-only `YYYY-MM-DD`. */
+  collected_on: string | null;
+  external_ref: string | null;
+  entered_by: string | null;
+  entered_at: string;
+}
+
+export const SUPPORTER_IMPORT_STATUSES = ['preview', 'running', 'done', 'failed'] as const;
+export type SupporterImportStatus = (typeof SUPPORTER_IMPORT_STATUSES)[number];
+
+/** A CSV import of supporters: uploaded (sealed), previewed with a mapping, run with progress. */
+export interface SupporterImportsTable {
+  id: string;
+  campaign_id: string;
+  filename: string;
+  file_sealed: string | null;
+  /** JSON `{ field: columnIndex }`. */
+  mapping: string | null;
+  consent_basis: string | null;
+  status: SupporterImportStatus;
+  total_rows: Generated<number>;
+  processed_rows: Generated<number>;
+  imported: Generated<number>;
+  duplicates: Generated<number>;
+  /** JSON row-level report. */
+  errors: string | null;
+  created_by: string | null;
+  created_at: string;
+  finished_at: string | null;
 }
