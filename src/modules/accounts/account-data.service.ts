@@ -68,6 +68,17 @@ export const PERSONAL_DATA: Readonly<Record<string, Readonly<Record<string, { ex
     proposed_by: { export: 'disbursements.proposed', erase: 'keep' },
     decided_by: { export: 'disbursements.decided', erase: 'keep' },
   },
+  // Campaigns: the campaign, its translations, endorsements, tallies and imports are shared records
+  // of the issuing organizations and keep pointing at the tombstone. (Supporters who signed are not
+  // accounts: their data is theirs to withdraw through the link in every mail.)
+  campaigns: { created_by: { export: 'campaigns.created', erase: 'keep' } },
+  campaign_translations: { translated_by: { export: 'campaigns.translations', erase: 'keep' } },
+  campaign_endorsements: {
+    endorsed_by: { export: 'campaigns.endorsements.endorsed', erase: 'keep' },
+    decided_by: { export: 'campaigns.endorsements.decided', erase: 'keep' },
+  },
+  campaign_tallies: { entered_by: { export: 'campaigns.tallies', erase: 'keep' } },
+  supporter_imports: { created_by: { export: 'campaigns.supporterImports', erase: 'keep' } },
 };
 
 /** The JSON document of `GET /account/export`. Instants are ISO 8601 UTC; dates `YYYY-MM-DD`. */
@@ -136,6 +147,8 @@ export interface AccountExport {
   };
   /** Ledger entries the person recorded. Amounts in integer minor units of `currency`. */
   ledgerEntriesRecorded: LedgerEntryExport[];
+  /** Campaign records that name the person's account. */
+  campaigns: CampaignDataExport;
   /** Ledger entries that name the person's account as who paid or was paid. */
   ledgerEntriesAsCounterparty: LedgerEntryExport[];
   /** Pledges made in the person's name. */
@@ -357,6 +370,90 @@ export async function exportAccount(db: Db, viewer: Viewer, about: string): Prom
     ledgerEntriesAsCounterparty: pacts.asCounterparty,
     pledges: pacts.pledges,
     disbursements: { proposed: pacts.proposed, decided: pacts.decided },
+    campaigns: await exportCampaignData(db, uid),
+  };
+}
+
+type CampaignRef = { id: string; slug: string };
+
+/** The campaign records that name an account (see {@link PERSONAL_DATA}). Instants ISO 8601 UTC. */
+export interface CampaignDataExport {
+  /** Campaigns the person started. */
+  created: { id: string; slug: string; status: string; createdAt: string }[];
+  /** Language versions of a campaign's title and appeal the person wrote. */
+  translations: { campaign: CampaignRef; lang: string; title: string; original: boolean; createdAt: string; updatedAt: string }[];
+  endorsements: {
+    /** Endorsements the person made for an organization. */
+    endorsed: CampaignEndorsementExport[];
+    /** Endorsements the person confirmed or rejected as a campaign coordinator. */
+    decided: CampaignEndorsementExport[];
+  };
+  /** Tallies (paper lists, other petitions) the person entered. */
+  tallies: { id: string; campaign: CampaignRef; country: string; count: number; source: string; collectedOn: string | null; enteredAt: string }[];
+  /** Supporter imports the person ran: file name and counts, not the file. */
+  supporterImports: { id: string; campaign: CampaignRef; filename: string; status: string; imported: number; createdAt: string; finishedAt: string | null }[];
+}
+
+interface CampaignEndorsementExport {
+  id: string;
+  campaign: CampaignRef;
+  organization: { id: string; slug: string };
+  status: string;
+  endorsedAt: string;
+  decidedAt: string | null;
+}
+
+/** The campaign records that name account `uid` (see {@link PERSONAL_DATA}), for the export. */
+async function exportCampaignData(db: Db, uid: string): Promise<CampaignDataExport> {
+  const endorsements = (column: 'endorsed_by' | 'decided_by') =>
+    db
+      .selectFrom('campaign_endorsements as e')
+      .innerJoin('campaigns as c', 'c.id', 'e.campaign_id')
+      .innerJoin('organizations as o', 'o.id', 'e.organization_id')
+      .select(['e.id', 'c.id as campaign_id', 'c.slug', 'o.id as org_id', 'o.slug as org_slug', 'e.status', 'e.endorsed_at', 'e.decided_at'])
+      .where(`e.${column}`, '=', uid)
+      .orderBy('e.endorsed_at')
+      .execute();
+  const [created, translations, endorsed, decided, tallies, imports] = await Promise.all([
+    db.selectFrom('campaigns').select(['id', 'slug', 'status', 'created_at']).where('created_by', '=', uid).orderBy('created_at').execute(),
+    db
+      .selectFrom('campaign_translations as t')
+      .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+      .select(['c.id', 'c.slug', 't.lang', 't.title', 't.is_original', 't.created_at', 't.updated_at'])
+      .where('t.translated_by', '=', uid)
+      .orderBy('t.created_at')
+      .execute(),
+    endorsements('endorsed_by'),
+    endorsements('decided_by'),
+    db
+      .selectFrom('campaign_tallies as t')
+      .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+      .select(['t.id', 'c.id as campaign_id', 'c.slug', 't.country', 't.count', 't.source', 't.collected_on', 't.entered_at'])
+      .where('t.entered_by', '=', uid)
+      .orderBy('t.entered_at')
+      .execute(),
+    db
+      .selectFrom('supporter_imports as i')
+      .innerJoin('campaigns as c', 'c.id', 'i.campaign_id')
+      .select(['i.id', 'c.id as campaign_id', 'c.slug', 'i.filename', 'i.status', 'i.imported', 'i.created_at', 'i.finished_at'])
+      .where('i.created_by', '=', uid)
+      .orderBy('i.created_at')
+      .execute(),
+  ]);
+  const endorsement = (e: Awaited<ReturnType<typeof endorsements>>[number]): CampaignEndorsementExport => ({
+    id: e.id,
+    campaign: { id: e.campaign_id, slug: e.slug },
+    organization: { id: e.org_id, slug: e.org_slug },
+    status: e.status,
+    endorsedAt: e.endorsed_at,
+    decidedAt: e.decided_at,
+  });
+  return {
+    created: created.map((c) => ({ id: c.id, slug: c.slug, status: c.status, createdAt: c.created_at })),
+    translations: translations.map((t) => ({ campaign: { id: t.id, slug: t.slug }, lang: t.lang, title: t.title, original: Number(t.is_original) === 1, createdAt: t.created_at, updatedAt: t.updated_at })),
+    endorsements: { endorsed: endorsed.map(endorsement), decided: decided.map(endorsement) },
+    tallies: tallies.map((t) => ({ id: t.id, campaign: { id: t.campaign_id, slug: t.slug }, country: t.country, count: Number(t.count), source: t.source, collectedOn: t.collected_on, enteredAt: t.entered_at })),
+    supporterImports: imports.map((i) => ({ id: i.id, campaign: { id: i.campaign_id, slug: i.slug }, filename: i.filename, status: i.status, imported: Number(i.imported), createdAt: i.created_at, finishedAt: i.finished_at })),
   };
 }
 

@@ -251,6 +251,17 @@ for (const engine of ENGINES) {
           { id: newId(), pact_id: pact.id, beneficiary_id: null, payee_name: 'Pharmacy', amount_minor: 1000, currency: 'EUR', purpose: 'Medicine', value_date: '2026-03-05', document_id: null, status: 'proposed', proposed_by: userId, proposed_at: now, decided_by: null, decided_at: null, decision_note: null, entry_id: null },
           { id: newId(), pact_id: pact.id, beneficiary_id: null, payee_name: 'School', amount_minor: 900, currency: 'EUR', purpose: 'Books', value_date: '2026-03-05', document_id: null, status: 'rejected', proposed_by: null, proposed_at: now, decided_by: userId, decided_at: now, decision_note: null, entry_id: null },
         ]).execute();
+        // A campaign the person started and translated, an endorsement they made and one they decided,
+        // a tally they entered and an import they ran.
+        const campaignId = newId();
+        await db().insertInto('campaigns').values({ id: campaignId, slug: 'campaign-1', organization_id: org.id, original_lang: 'en', goal: null, starts_on: '2026-03-01', ends_on: null, status: 'open', visibility: 'public', search_text: 'campaign', created_by: userId, created_at: now, updated_at: now }).execute();
+        await db().insertInto('campaign_translations').values({ campaign_id: campaignId, lang: 'de', title: 'Kampagne', appeal: 'Aufruf', is_original: 0, translated_by: userId, translator_name: null, created_at: now, updated_at: now }).execute();
+        await db().insertInto('campaign_endorsements').values([
+          { id: newId(), campaign_id: campaignId, organization_id: org.id, statement: null, statement_lang: null, status: 'pending', endorsed_by: userId, endorsed_at: now, decided_by: null, decided_at: null },
+          { id: newId(), campaign_id: campaignId, organization_id: other.id, statement: null, statement_lang: null, status: 'confirmed', endorsed_by: null, endorsed_at: now, decided_by: userId, decided_at: now },
+        ]).execute();
+        await db().insertInto('campaign_tallies').values({ id: newId(), campaign_id: campaignId, country: 'CD', count: 120, source: 'Rally in Kolwezi', collected_on: '2026-03-05', external_ref: null, entered_by: userId, entered_at: now }).execute();
+        await db().insertInto('supporter_imports').values({ id: newId(), campaign_id: campaignId, filename: 'list.csv', file_sealed: null, mapping: null, consent_basis: 'paper list', status: 'done', errors: null, created_by: userId, created_at: now, finished_at: now }).execute();
         return { org, net, struggle, pact };
       }
 
