@@ -10,6 +10,7 @@ import { createSession, deleteSession, loadViewer } from '../modules/accounts/ac
 import { createInvitation } from '../modules/accounts/invitations.service.ts';
 import { buildDemoCoordination } from './demo-coordination.ts';
 import { buildDemoPacts, demoKeyring } from './demo-pacts.ts';
+import { buildDemoCampaigns } from './demo-campaigns.ts';
 
 /** Where the demo keeps its data: `./data/demo.sqlite` (git-ignored). */
 export const DEMO_PATH = resolve('data/demo.sqlite');
@@ -18,7 +19,7 @@ const FMCS_FILE = fileURLToPath(new URL('../../demo/fmcs_work_stoppages_2010-202
 
 /**
  * `npm run demo [-- --reset]`: creates `./data/demo.sqlite` on first run (or after `--reset`)
- * with the FMCS import plus the fictional scenario, its coordination layer and its solidarity pact
+ * with the FMCS import plus the fictional scenario, its coordination layer, its solidarity pact and its campaign
  * (with the ECB rates of `demo/`), then serves it on `PORT` (3000) and prints
  * the URL and the demo accounts. Later runs reuse the file.
  */
@@ -43,7 +44,9 @@ export async function runDemo(o: { reset: boolean }): Promise<void> {
       }
       await buildDemoCoordination(h.db);
       // Sealed with the keys the served demo reads (the development key file beside the database unless DATA_KEYS/DATA_KEY_FILE is set).
-      await buildDemoPacts(h.db, demoKeyring(path));
+      const keyring = demoKeyring(path);
+      await buildDemoPacts(h.db, keyring);
+      await buildDemoCampaigns(h.db, keyring);
     } catch (err) {
       await h.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });

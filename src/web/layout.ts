@@ -22,6 +22,7 @@ function nav(ctx: PageContext): VNode {
     ['/calls', 'nav.calls'],
     ['/action-days', 'nav.action_days'],
     ['/pacts', 'nav.pacts'],
+    ['/campaigns', 'nav.campaigns'],
     ['/organizations', 'nav.organizations'],
     ['/networks', 'nav.networks'],
   ];

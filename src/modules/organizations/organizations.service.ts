@@ -94,7 +94,7 @@ export function validateOrganization(input: OrganizationInput): OrganizationValu
 /** A slug not yet used in `table`: `base`, else `base-2`, `base-3`, … */
 export async function uniqueSlug(
   db: Db,
-  table: 'organizations' | 'networks' | 'struggles' | 'solidarity_calls' | 'action_days' | 'pacts',
+  table: 'organizations' | 'networks' | 'struggles' | 'solidarity_calls' | 'action_days' | 'pacts' | 'campaigns',
   base: string,
   exceptId?: string,
 ): Promise<string> {
