@@ -49,6 +49,7 @@ import { campaignsRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { endorsementsRoutes } from './modules/campaigns/endorsements.routes.ts';
 import { talliesRoutes } from './modules/campaigns/tallies.routes.ts';
 import { signaturesRoutes } from './modules/campaigns/signatures.routes.ts';
+import type { SigningLimits } from './modules/campaigns/signatures.service.ts';
 import { supportersIoRoutes } from './modules/campaigns/supporters-io.routes.ts';
 
 export interface AppOptions {
@@ -70,6 +71,17 @@ export interface AppOptions {
   documentsDir?: string;
   /** Largest accepted document in bytes; default 10 MiB. */
   documentMaxBytes?: number;
+  /**
+   * Abuse limits of the signing path (per address and per network prefix per minute, unconfirmed
+   * signatures per e-mail domain per hour); defaults 10 / 60 / 300 (signatures.service.ts).
+   */
+  signingLimits?: Partial<SigningLimits>;
+  /**
+   * Without `smtpUrl`, write supporters' mails (address and confirmation links) to the log, so a
+   * demo can confirm a signature; `serve` sets it outside `NODE_ENV=production`. Default false:
+   * only the outbox row id is logged.
+   */
+  logUnsentSupporterMails?: boolean;
 }
 
 /** One registered route, as collected from Fastify's `onRoute` hook. */
@@ -226,7 +238,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(campaignsRoutes);
   await app.register(endorsementsRoutes);
   await app.register(talliesRoutes);
-  await app.register(signaturesRoutes);
+  await app.register(signaturesRoutes, { signingLimits: opts.signingLimits, logUnsentMails: opts.logUnsentSupporterMails ?? false });
   await app.register(supportersIoRoutes);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

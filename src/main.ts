@@ -8,7 +8,8 @@ import { startDigestScheduler } from './modules/digests/digests.service.ts';
 
 /**
  * Starts a Solidaris instance: reads the configuration, opens the database, applies pending
- * migrations, listens, runs the e-mail digest scheduler (unless `DIGESTS=off`), and closes
+ * migrations, listens, runs the e-mail digest scheduler (unless `DIGESTS=off`) and the supporter
+ * mail worker (unless `SUPPORTER_MAILS=off`), and closes
  * gracefully on SIGINT/SIGTERM.
  * @param o.sqlitePath default SQLite file when `DATABASE_URL` is not set.
  * @param o.onListening called with the URL once the server accepts connections.
@@ -29,7 +30,11 @@ export async function serve(o: { sqlitePath?: string; onListening?: (url: string
     dataKeys: config.dataKeys,
     documentsDir: config.documentsDir,
     documentMaxBytes: config.documentMaxBytes,
+    signingLimits: config.signingLimits,
+    logUnsentSupporterMails: process.env.NODE_ENV !== 'production',
   });
+  // Confirmation mails of signatures and their expiry; also kicked after each committed signing batch.
+  if (config.supporterMails) app.supporterMails.start(config.supporterMailIntervalMs);
   const digests = config.digests ? startDigestScheduler({ db, mailer: app.mailer, baseUrl: config.baseUrl, log: app.log }) : null;
   const shutdown = async () => {
     await digests?.stop();

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { DbTarget } from '../db/client.ts';
 import type { DataKeySource } from '../lib/sealed.ts';
+import type { SigningLimits } from '../modules/campaigns/signatures.service.ts';
 
 /** Validated process configuration. */
 export interface Config {
@@ -27,6 +28,12 @@ export interface Config {
   documentsDir: string;
   /** Largest accepted document, in bytes. */
   documentMaxBytes: number;
+  /** Abuse limits of the signing path (`SIGN_LIMIT_PER_ADDRESS`, `SIGN_LIMIT_PER_PREFIX`, `SIGN_UNCONFIRMED_PER_DOMAIN`). */
+  signingLimits: SigningLimits;
+  /** Run the supporter mail worker inside `serve` (confirmation mails, expiry); false: no worker in this process (another `serve` process sends them). */
+  supporterMails: boolean;
+  /** Interval of the supporter mail worker, in milliseconds (it is also kicked after each signing batch). */
+  supporterMailIntervalMs: number;
 }
 
 /** Thrown when an environment variable has a value the process cannot run with. */
@@ -44,10 +51,16 @@ export class ConfigError extends Error {}
  * file (`./data/data-keys` with PostgreSQL), and in production no key (sealing fails) — see
  * lib/sealed.ts; `DOCUMENTS_DIR` (default: `documents` beside the SQLite file, `./data/documents`
  * with PostgreSQL; resolved absolute) and
- * `DOCUMENT_MAX_BYTES` (default 10485760 = 10 MiB).
+ * `DOCUMENT_MAX_BYTES` (default 10485760 = 10 MiB);
+ * signing limits `SIGN_LIMIT_PER_ADDRESS` (sign requests per client address and minute, default 10),
+ * `SIGN_LIMIT_PER_PREFIX` (per IPv4 /24 or IPv6 /48 and minute, default 60) and
+ * `SIGN_UNCONFIRMED_PER_DOMAIN` (unconfirmed signatures per e-mail domain and hour, default 300);
+ * `SUPPORTER_MAILS` (`on`, the default, or `off`: no supporter mail worker in `serve`) and
+ * `SUPPORTER_MAIL_INTERVAL_SECONDS` (default 15).
  * @throws {ConfigError} for a port outside 1–65535, a `DATABASE_URL` that is not postgres://, an
- *   `SMTP_URL` that is not smtp:// or smtps://, a `DIGESTS` other than on/off, both `DATA_KEYS`
- *   and `DATA_KEY_FILE` set, or a `DOCUMENT_MAX_BYTES` that is not a whole number ≥ 1.
+ *   `SMTP_URL` that is not smtp:// or smtps://, a `DIGESTS` or `SUPPORTER_MAILS` other than on/off,
+ *   both `DATA_KEYS` and `DATA_KEY_FILE` set, or a `DOCUMENT_MAX_BYTES`, signing limit or interval
+ *   that is not a whole number ≥ 1.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sqlitePath?: string } = {}): Config {
   const port = Number(env.PORT ?? 3000);
@@ -80,6 +93,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
   const documentMaxBytes = Number(env.DOCUMENT_MAX_BYTES ?? 10 * 1024 * 1024);
   if (!Number.isSafeInteger(documentMaxBytes) || documentMaxBytes < 1)
     throw new ConfigError(`DOCUMENT_MAX_BYTES must be a whole number of bytes, at least 1, got ${env.DOCUMENT_MAX_BYTES}`);
+  const whole = (name: string, dflt: number) => {
+    const n = Number(env[name] ?? dflt);
+    if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a whole number of at least 1, got ${env[name]}`);
+    return n;
+  };
+  const signingLimits: SigningLimits = {
+    perAddressPerMinute: whole('SIGN_LIMIT_PER_ADDRESS', 10),
+    perPrefixPerMinute: whole('SIGN_LIMIT_PER_PREFIX', 60),
+    unconfirmedPerDomainPerHour: whole('SIGN_UNCONFIRMED_PER_DOMAIN', 300),
+  };
+  const supporterMails = (env.SUPPORTER_MAILS || 'on').trim().toLowerCase();
+  if (supporterMails !== 'on' && supporterMails !== 'off') throw new ConfigError(`SUPPORTER_MAILS must be on or off, got ${env.SUPPORTER_MAILS}`);
   return {
     port,
     host,
@@ -95,5 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { sql
     // Beside the SQLite file, like the development key file, so each instance keeps its own receipts.
     documentsDir: resolve(env.DOCUMENTS_DIR || (db.engine === 'sqlite' ? join(dirname(db.path), 'documents') : './data/documents')),
     documentMaxBytes,
+    signingLimits,
+    supporterMails: supporterMails === 'on',
+    supporterMailIntervalMs: whole('SUPPORTER_MAIL_INTERVAL_SECONDS', 15) * 1000,
   };
 }

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import { needsReseal, open, seal, SealError, type Keyring } from '../lib/sealed.ts';
+import { supporterAad, supporterHashes } from '../modules/campaigns/supporter-keys.ts';
 
 /** One column whose values are envelopes of lib/sealed.ts. */
 export interface SealedColumn {
@@ -11,6 +12,11 @@ export interface SealedColumn {
   key: string;
   /** The associated data binding a value to its row; the writer must seal with the same string. */
   aad: (row: { id: string }) => string;
+  /**
+   * Optional: rewrites what else the row derived from the data key (keyed hashes), in the same
+   * transaction, right after its value was re-sealed with the current key; gets the opened value.
+   */
+  rekey?: (tx: Transaction<Database>, row: { id: string }, plaintext: string, keyring: Keyring) => Promise<void>;
 }
 
 /** The associated data of a beneficiary's `sealed_personal`: `beneficiaries:<id>`. */
@@ -24,7 +30,23 @@ export function beneficiaryAad(id: string): string {
  */
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'beneficiaries', column: 'sealed_personal', key: 'id', aad: (row) => beneficiaryAad(row.id) },
+  { table: 'supporters', column: 'email_sealed', key: 'id', aad: (row) => supporterAad(row.id), rekey: rekeySupporter },
+  { table: 'supporter_imports', column: 'file_sealed', key: 'id', aad: (row) => `supporter_imports:${row.id}` },
 ];
+
+/**
+ * A supporter's keyed hashes (`email_hash`, `domain_hash`) made again with the current key from the
+ * opened address, so look-ups need no older key once rotation is done. Skipped when another
+ * signature of the same campaign already holds the new hash (both are then kept; the look-ups of
+ * the signing path try every key, so neither is lost).
+ */
+async function rekeySupporter(tx: Transaction<Database>, row: { id: string }, email: string, keyring: Keyring): Promise<void> {
+  const h = supporterHashes(keyring, email);
+  if (!h) return;
+  await sql`update supporters set email_hash = ${h.emailHash}, domain_hash = ${h.domainHash}
+    where id = ${row.id} and not exists (
+      select 1 from supporters o where o.campaign_id = supporters.campaign_id and o.email_hash = ${h.emailHash} and o.id <> ${row.id})`.execute(tx);
+}
 
 /** What `rotateSealedColumns` did to one column. */
 export interface RotationCount {
@@ -73,10 +95,14 @@ export async function rotateSealedColumns(
               continue;
             }
             const aad = c.aad({ id: row.id });
-            const resealed = seal(keyring, open(keyring, row.value, aad), aad);
+            const plaintext = open(keyring, row.value, aad);
+            const resealed = seal(keyring, plaintext, aad);
             const result = await sql`update ${sql.table(c.table)} set ${sql.ref(c.column)} = ${resealed}
               where ${sql.ref(c.key)} = ${row.id} and ${sql.ref(c.column)} = ${row.value}`.execute(tx);
-            if (Number(result.numAffectedRows ?? 0) === 1) count.resealed += 1;
+            if (Number(result.numAffectedRows ?? 0) === 1) {
+              count.resealed += 1;
+              await c.rekey?.(tx, { id: row.id }, plaintext, keyring);
+            }
           } catch (err) {
             if (!(err instanceof SealError)) throw err;
             count.failed.push({ id: row.id, code: err.code });

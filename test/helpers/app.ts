@@ -25,7 +25,8 @@ export async function buildTestApp(engine: TestEngine, extra: TestAppOptions = {
   const db = await createTestDb(engine);
   // Stored documents go to a temp directory of this app, removed on close.
   const documentsDir = mkdtempSync(join(tmpdir(), 'solidaris-documents-'));
-  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000, dataKeys: TEST_DATA_KEYS, documentsDir, ...extra });
+  // Signing limits as generous as the general one (a test signs many times from one address; the abuse tests set their own).
+  const app = await buildApp({ db: db.db, engine: db.engine, logLevel: 'silent', rateLimitPerMinute: 1000, signingLimits: { perAddressPerMinute: 1000, perPrefixPerMinute: 1000 }, dataKeys: TEST_DATA_KEYS, documentsDir, ...extra });
   await app.ready();
   return {
     app,

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, hkdfSync, timingSafeEqual, type Hash, type KeyObject } from 'node:crypto';
 import { supporterEmailKey } from '../../lib/email.ts';
 import type { Keyring } from '../../lib/sealed.ts';
 
@@ -21,24 +21,45 @@ import type { Keyring } from '../../lib/sealed.ts';
 
 type Purpose = 'email' | 'domain' | 'confirm' | 'withdraw';
 
-const derived = new WeakMap<KeyObject, Map<Purpose, Buffer>>();
+/**
+ * HMAC-SHA256 (RFC 2104) of one derived key, with the padded key already hashed in: `inner` has
+ * absorbed K ⊕ ipad, `outer` K ⊕ opad, and each MAC copies them (`Hash.copy()`). Same bytes as
+ * `createHmac('sha256', K)`, at a third of its cost — `createHmac` prepares the key anew on every
+ * call, and the signing path hashes every request twice.
+ */
+interface MacState {
+  inner: Hash;
+  outer: Hash;
+}
 
-function macKey(key: KeyObject, purpose: Purpose): Buffer {
+const derived = new WeakMap<KeyObject, Map<Purpose, MacState>>();
+
+function macState(key: KeyObject, purpose: Purpose): MacState {
   let byPurpose = derived.get(key);
   if (!byPurpose) {
     byPurpose = new Map();
     derived.set(key, byPurpose);
   }
-  let k = byPurpose.get(purpose);
-  if (!k) {
-    k = Buffer.from(hkdfSync('sha256', key.export(), Buffer.alloc(0), `solidaris supporters ${purpose}`, 32));
-    byPurpose.set(purpose, k);
+  let state = byPurpose.get(purpose);
+  if (!state) {
+    // 32 bytes, shorter than SHA-256's 64-byte block: padded with zeros, never hashed first.
+    const k = Buffer.from(hkdfSync('sha256', key.export(), Buffer.alloc(0), `solidaris supporters ${purpose}`, 32));
+    const ipad = Buffer.alloc(64, 0x36);
+    const opad = Buffer.alloc(64, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      ipad[i]! ^= k[i]!;
+      opad[i]! ^= k[i]!;
+    }
+    state = { inner: createHash('sha256').update(ipad), outer: createHash('sha256').update(opad) };
+    byPurpose.set(purpose, state);
   }
-  return k;
+  return state;
 }
 
 function mac(id: string, key: KeyObject, purpose: Purpose, message: string): string {
-  return `${id}.${createHmac('sha256', macKey(key, purpose)).update(message, 'utf8').digest('base64url')}`;
+  const s = macState(key, purpose);
+  const inner = s.inner.copy().update(message, 'utf8').digest();
+  return `${id}.${s.outer.copy().update(inner).digest('base64url')}`;
 }
 
 /** The domain part (ASCII) of a normalized key `local@domain`. */
