@@ -180,14 +180,38 @@ program
   .description(tr.t('cli.help.import'))
   .argument('<kind>', tr.t('cli.help.import_kind'))
   .argument('<file>', tr.t('cli.help.import_file'))
-  .addOption(new Option('--format <format>', tr.t('cli.help.import_format')).choices(['fmcs', 'ecb', 'opencollective']).makeOptionMandatory())
+  .addOption(new Option('--format <format>', tr.t('cli.help.import_format')).choices(['fmcs', 'ecb', 'opencollective', 'uk-petition', 'csv']))
   .option('--replace', tr.t('cli.help.import_replace'))
   .option('--pact <slug>', tr.t('cli.help.import_pact'))
   .option('--skip-invalid', tr.t('cli.help.import_skip_invalid'))
-  .action(async (kind: string, file: string, o: { format: 'fmcs' | 'ecb' | 'opencollective'; replace?: boolean; pact?: string; skipInvalid?: boolean }) => {
-    const formats: Record<string, string> = { struggles: 'fmcs', rates: 'ecb', ledger: 'opencollective' };
+  .option('--campaign <slug>', tr.t('supporters_io.help.campaign'))
+  .option('--consent-basis <text>', tr.t('supporters_io.help.consent_basis'))
+  .option('--map <field=column>', tr.t('supporters_io.help.map'), (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+  .option('--dry-run', tr.t('supporters_io.help.dry_run'))
+  .action(async (kind: string, file: string, o: { format?: string; replace?: boolean; pact?: string; skipInvalid?: boolean; campaign?: string; consentBasis?: string; map?: string[]; dryRun?: boolean }) => {
+    const formats: Record<string, string> = { struggles: 'fmcs', rates: 'ecb', ledger: 'opencollective', tallies: 'uk-petition', supporters: 'csv' };
     if (!formats[kind]) program.error(tr.t('cli.import.unknown_kind', { kind }));
-    if (o.format !== formats[kind]) program.error(tr.t('cli.import.wrong_format', { kind, format: o.format, formats: formats[kind]! }));
+    // Supporters come in one format (CSV), so --format may be left out for them.
+    const format = o.format ?? (kind === 'supporters' ? 'csv' : undefined);
+    if (!format) program.error(tr.t('supporters_io.cli.format_required', { kind, formats: formats[kind]! }));
+    if (format !== formats[kind]) program.error(tr.t('cli.import.wrong_format', { kind, format: format!, formats: formats[kind]! }));
+    if (kind === 'supporters' || kind === 'tallies') {
+      // Into an existing campaign: a database that is not there has none (and is not created).
+      if (!databaseExists('import')) return;
+      const { runSupportersImport, runUkTalliesImport } = await import('./import-campaigns.ts');
+      await withDb(async (h) => {
+        await migrateToLatest(h.db);
+        if (kind === 'tallies') {
+          process.exitCode = (await runUkTalliesImport({ file, campaign: o.campaign, db: h.db, locale: tr.locale })).exitCode;
+          return;
+        }
+        const { loadKeyring } = await import('../lib/sealed.ts');
+        const keyring = loadKeyring(loadConfig().dataKeys, { onDevKeyFile: ({ path }) => console.error(tr.t('data_keys.dev_file', { path })) });
+        const { exitCode } = await runSupportersImport({ file, campaign: o.campaign, consentBasis: o.consentBasis, map: o.map, dryRun: o.dryRun, db: h.db, keyring, locale: tr.locale });
+        process.exitCode = exitCode;
+      });
+      return;
+    }
     if (kind === 'ledger') {
       // Into an existing pact: a database that is not there has none (and is not created).
       if (!databaseExists('import')) return;

@@ -1,8 +1,17 @@
 import countries from 'i18n-iso-countries';
 
-const CODES = new Set(Object.keys(countries.getAlpha2Codes()));
+/** ISO 3166-1 §8.1.3: alpha-2 codes left to users (AA, QM–QZ, XA–XZ, ZZ), not countries — e.g. `XK`, which some use for Kosovo. */
+function isUserAssigned(code: string): boolean {
+  return code === 'AA' || code === 'ZZ' || /^Q[M-Z]$/.test(code) || /^X[A-Z]$/.test(code);
+}
 
-/** True when `code` is an ISO 3166-1 alpha-2 code (upper case) of a current country. */
+// i18n-iso-countries also lists the user-assigned `XK`; the data rule is ISO 3166-1, so it is left out.
+const CODES = new Set(Object.keys(countries.getAlpha2Codes()).filter((code) => !isUserAssigned(code)));
+
+/**
+ * True when `code` is an ISO 3166-1 alpha-2 code (upper case) of a current country. User-assigned
+ * codes (`XK`, `ZZ`, …) are not country codes: records cannot be placed in them.
+ */
 export function isCountryCode(code: string): boolean {
   return CODES.has(code);
 }
