@@ -17,6 +17,9 @@ import { recordEntries, reverseEntry } from '../../src/modules/pacts/ledger.serv
 import type { Keyring } from '../../src/lib/sealed.ts';
 import type { DocumentStore } from '../../src/lib/document-store.ts';
 import { seedPactFunds } from './pact-pages.ts';
+import { seedCampaignPages } from './campaign-pages.ts';
+import { seedSupporterImports, type SupporterImportPages } from './supporters-io-pages.ts';
+import { seedSigningPages, type SigningPages } from './signing-pages.ts';
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`). Browser tests never download a browser
@@ -172,6 +175,12 @@ export interface PagesFixture {
   follower: { slug: string; id: string };
   /** A solidarity pact for the strikers' families with contributions in three currencies, fees, payments and a reversal. */
   pact: string;
+  /** A campaign in French, German and English with supporters, tallies in 120 countries and endorsements (see `seedCampaignPages`); null without `app`. */
+  campaign: string | null;
+  /** A campaign with supporter imports in preview, running and done (see `seedSupporterImports`); null without `app`. */
+  supporterImports: SupporterImportPages | null;
+  /** The confirmation and withdrawal pages of a pending signature of `campaign` (see `seedSigningPages`); null without `app`. */
+  signing: SigningPages | null;
 }
 
 /** 30 countries the 1:110M world map can draw, with a city each. */
@@ -360,7 +369,14 @@ export async function seedPages(db: Db, app?: { keyring: Keyring; documents: Doc
   // The pact's pledges, register, receipts, disbursements and exchange rates (needs the app's data key and document store).
   if (app) await seedPactFunds(db, app, { pactId: pact.id, slug: pact.slug, owner: cd.id, pledgers: { tr: tr.id, child: child.id } });
 
+  // A campaign of the Congolese union with the women's group (supporters' addresses are sealed: needs the app's data key).
+  const campaign = app ? await seedCampaignPages(db, app.keyring, { owner: cd.slug, issuer: women.slug, endorsers: orgSlugs.slice(0, 21), places: PLACES }) : null;
+  // Supporter imports of another campaign of that union: preview (sealed file), running, done.
+  const supporterImports = app ? await seedSupporterImports(db, app.keyring, cd.id) : null;
+  // A pending signature of the campaign, for the pages its mail links open.
+  const signing = app && campaign ? await seedSigningPages(db, app.keyring, campaign) : null;
+
   const account = { email: `pages-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Ayşe Demir' };
   await createUser(db, account);
-  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', localAction, follower: { slug: parent.slug, id: parent.id }, pact: pact.slug };
+  return { struggle: kamoto.slug, organization: child.slug, network, account, strugglesByCountry: byCountry, call: call.slug, actionDay: 'journee-mineurs-2026', localAction, follower: { slug: parent.slug, id: parent.id }, pact: pact.slug, campaign, supporterImports, signing };
 }

@@ -7,6 +7,7 @@ import {
   A_FAMILY,
   ACTORS,
   CALLS,
+  CAMPAIGNS,
   DAYS,
   NETWORK,
   NETWORK_MEMBERS,
@@ -32,6 +33,7 @@ import {
   type CallKey,
   type DayKey,
   type PactKey,
+  type CampaignKey,
   type World,
 } from './fixture.ts';
 import { KNOWN_DEVIATIONS, POLICIES, RULES, type Cell, type RoutePolicy, type Target, type TargetKey } from './route-policies.ts';
@@ -84,6 +86,20 @@ function resolveTarget(world: World, key: TargetKey): Target {
         : { slug: p.slug, id: (kind === 'pledge' ? world.pledgeIds : kind === 'disbursement' ? world.disbursementIds : world.documentIds)[p.key] };
     return { key, params, visibility: p.visibility, owner: p.owner };
   }
+  if (kind === 'signature') {
+    const c = CAMPAIGNS[name as CampaignKey];
+    return { key, params: { slug: c.slug, id: world.supporterIds[c.key].listed }, visibility: c.visibility, owner: c.owner };
+  }
+  if (kind === 'supporterimport') {
+    const c = CAMPAIGNS[name as CampaignKey];
+    return { key, params: { slug: c.slug, id: world.supporterImportIds[c.key] }, visibility: c.visibility, owner: c.owner };
+  }
+  if (kind === 'campaign' || kind === 'endorsement' || kind === 'tally') {
+    const c = CAMPAIGNS[name as CampaignKey];
+    const params: Record<string, string> =
+      kind === 'campaign' ? { slug: c.slug, lang: 'pt-BR' } : { slug: c.slug, id: kind === 'endorsement' ? world.endorsementIds[c.key].pending : world.tallyIds[c.key] };
+    return { key, params, visibility: c.visibility, owner: c.owner };
+  }
   if (kind === 'local') {
     const d = DAYS[name as DayKey];
     return { key, params: { slug: d.slug, id: world.localActionIds[d.key] }, visibility: d.visibility, owner: d.owner };
@@ -118,6 +134,7 @@ function defaultTargets(url: string): TargetKey[] | null {
     if (/\/calls\/:slug/.test(url)) return ['call:CPUB', 'call:CPRIV'];
     if (/\/action-days\/:slug/.test(url)) return ['day:DPUB', 'day:DPRIV'];
     if (/\/pacts\/:slug/.test(url)) return ['pact:PPUB', 'pact:PPRIV'];
+    if (/\/campaigns\/:slug/.test(url)) return ['campaign:KPUB', 'campaign:KPRIV'];
   }
   return null;
 }
@@ -144,6 +161,12 @@ function expectedShown(world: World, actor: Actor, policy: RoutePolicy, target: 
       else if (kind === 'call') out.push(CALLS[name as CallKey].marker);
       else if (kind === 'day' || kind === 'local') out.push(DAYS[name as DayKey].marker);
       else if (['pact', 'entry', 'pledge', 'beneficiary', 'disbursement', 'document'].includes(kind)) out.push(PACTS[name as PactKey].marker);
+      else if (['campaign', 'endorsement', 'tally', 'supporterimport'].includes(kind)) out.push(CAMPAIGNS[name as CampaignKey].marker);
+    } else if (s === 'campaigns') {
+      for (const c of Object.values(CAMPAIGNS)) if (sees(actor, c)) out.push(c.marker);
+    } else if (['supporters', 'endorsements', 'pending-endorsements', 'tallies'].includes(s) && ['campaign', 'endorsement', 'tally'].includes(kind)) {
+      const c = CAMPAIGNS[name as CampaignKey];
+      out.push(s === 'supporters' ? c.supporterMarker : s === 'endorsements' ? c.endorsementMarker : s === 'pending-endorsements' ? c.pendingMarker : c.tallyMarker);
     } else if (s === 'entries' && (kind === 'pact' || kind === 'entry')) {
       out.push(PACTS[name as PactKey].entryMarker);
     } else if (s === 'register' && kind === 'pact') {
@@ -339,8 +362,9 @@ for (const engine of ENGINES) {
             }
             // Writes by admin-of-B to A's records, and reads of A's non-public records by
             // outsiders, must never be expected to succeed: a policy saying so is itself wrong.
-            if (expectAllow && isWrite && actor === 'adminB' && isAsRecord(target)) problems.push('policy allows admin-of-B to write to A’s record');
-            if (expectAllow && !isWrite && ['anonymous', 'noMembership', 'adminB'].includes(actor) && isAsRecord(target) && target.visibility !== 'public')
+            // (`openToOutsiders` names the few routes where that is the point, e.g. signing a campaign.)
+            if (expectAllow && isWrite && actor === 'adminB' && isAsRecord(target) && !policy.openToOutsiders) problems.push('policy allows admin-of-B to write to A’s record');
+            if (expectAllow && !isWrite && ['anonymous', 'noMembership', 'adminB'].includes(actor) && isAsRecord(target) && target.visibility !== 'public' && !policy.openToOutsiders)
               problems.push('policy allows an outsider to read A’s non-public record');
 
             if (changed.length) await restore(t, baseRows, changed);

@@ -141,10 +141,37 @@ export const PACTS: Record<PactKey, PactSpec> = {
   PPRIV: { key: 'PPRIV', slug: 'pact-zmkpactprivate', title: 'Legal aid fund ZMKPACTPRIVATE', marker: 'ZMKPACTPRIVATE', visibility: 'private', owner: 'A', entryMarker: 'ZMKENTRYPRIVATE', pledgeMarker: 'ZMKPLEDGEPRIVATE', beneficiaryMarker: 'ZMKBENEFPRIVATE', disbursementMarker: 'ZMKDISBPRIVATE' },
 };
 
-/** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action, a pact, a ledger entry. */
+/**
+ * Campaigns owned (and issued) by organization A, open since 2026-01-01, each with: a confirmed
+ * supporter in PE who agreed to be listed (name carries `supporterMarker`: the campaign's
+ * visibility), a confirmed supporter in PE who did not (`unlistedMarker`: on no page), a confirmed
+ * endorsement by C (statement carries `endorsementMarker`: the campaign's visibility), an
+ * endorsement by A3 waiting for the coordinators (`pendingMarker`: A's admins and coordinators,
+ * who also lead A3), and a paper-list tally of 40 in CD (source carries `tallyMarker`: coordinators).
+ */
+export type CampaignKey = 'KPUB' | 'KPRIV';
+export interface CampaignSpec {
+  key: CampaignKey;
+  slug: string;
+  title: string;
+  marker: string;
+  visibility: Visibility;
+  owner: OrgKey;
+  supporterMarker: string;
+  unlistedMarker: string;
+  endorsementMarker: string;
+  pendingMarker: string;
+  tallyMarker: string;
+}
+export const CAMPAIGNS: Record<CampaignKey, CampaignSpec> = {
+  KPUB: { key: 'KPUB', slug: 'campaign-zmkcampublic', title: 'Appeal for the miners ZMKCAMPUBLIC', marker: 'ZMKCAMPUBLIC', visibility: 'public', owner: 'A', supporterMarker: 'ZMKSUPPUBLIC', unlistedMarker: 'ZMKUNLISTPUBLIC', endorsementMarker: 'ZMKENDORSEPUBLIC', pendingMarker: 'ZMKWAITPUBLIC', tallyMarker: 'ZMKTALLYPUBLIC' },
+  KPRIV: { key: 'KPRIV', slug: 'campaign-zmkcamprivate', title: 'Closed appeal ZMKCAMPRIVATE', marker: 'ZMKCAMPRIVATE', visibility: 'private', owner: 'A', supporterMarker: 'ZMKSUPPRIVATE', unlistedMarker: 'ZMKUNLISTPRIVATE', endorsementMarker: 'ZMKENDORSEPRIVATE', pendingMarker: 'ZMKWAITPRIVATE', tallyMarker: 'ZMKTALLYPRIVATE' },
+};
+
+/** One record with a marker: an organization, a struggle or a struggle update, a call, a response, an action day, a local action, a pact, a ledger entry, a campaign and its supporters, endorsements and tallies. */
 export interface MarkedRecord {
   id: string;
-  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local' | 'pact' | 'entry' | 'pledge' | 'beneficiary' | 'disbursement';
+  kind: 'organization' | 'struggle' | 'update' | 'network' | 'call' | 'response' | 'day' | 'local' | 'pact' | 'entry' | 'pledge' | 'beneficiary' | 'disbursement' | 'campaign' | 'supporter' | 'endorsement' | 'tally';
   visibility: Visibility;
   owner: OrgKey | null;
   marker: string;
@@ -195,6 +222,13 @@ export interface World {
   beneficiaryCodes: Record<PactKey, string>;
   disbursementIds: Record<PactKey, string>;
   documentIds: Record<PactKey, string>;
+  campaignIds: Record<CampaignKey, string>;
+  /** Per campaign: the listed and the unlisted supporter, C's confirmed and A3's pending endorsement, the tally. */
+  supporterIds: Record<CampaignKey, { listed: string; unlisted: string }>;
+  endorsementIds: Record<CampaignKey, { confirmed: string; pending: string }>;
+  tallyIds: Record<CampaignKey, string>;
+  /** Per campaign: a supporter import waiting in preview (its file sealed). */
+  supporterImportIds: Record<CampaignKey, string>;
 }
 
 /** The actor's role in an organization of the fixture (undefined: none). */
@@ -365,6 +399,59 @@ export async function seedWorld(t: TestApp): Promise<World> {
       .execute();
   }
 
+  // Campaigns of A, written directly (their services have their own tests).
+  const campaignIds = {} as Record<CampaignKey, string>;
+  const supporterIds = {} as Record<CampaignKey, { listed: string; unlisted: string }>;
+  const endorsementIds = {} as Record<CampaignKey, { confirmed: string; pending: string }>;
+  const tallyIds = {} as Record<CampaignKey, string>;
+  const supporterImportIds = {} as Record<CampaignKey, string>;
+  for (const [i, c] of Object.values(CAMPAIGNS).entries()) {
+    const id = `0190a0a0-0000-7000-8000-00000000000${i + 1}`;
+    campaignIds[c.key] = id;
+    await db
+      .insertInto('campaigns')
+      .values({ id, slug: c.slug, organization_id: orgIds[c.owner], original_lang: 'en', goal: 1000, starts_on: '2026-01-01', ends_on: null, status: 'open', visibility: c.visibility, search_text: c.title.toLowerCase(), created_by: null, created_at: stamp, updated_at: stamp })
+      .execute();
+    await db.insertInto('campaign_translations').values({ campaign_id: id, lang: 'en', title: c.title, appeal: `Sign the appeal ${c.marker}`, is_original: 1, translated_by: null, translator_name: null, created_at: stamp, updated_at: stamp }).execute();
+    await db.insertInto('campaign_organizations').values({ campaign_id: id, organization_id: orgIds[c.owner] }).execute();
+    supporterIds[c.key] = { listed: `0190a0a0-0000-7000-8000-00000000001${i + 1}`, unlisted: `0190a0a0-0000-7000-8000-00000000002${i + 1}` };
+    for (const [which, marker] of [['listed', c.supporterMarker], ['unlisted', c.unlistedMarker]] as const) {
+      const sid = supporterIds[c.key][which];
+      const listed = which === 'listed';
+      await db
+        .insertInto('supporters')
+        .values({
+          id: sid, campaign_id: id, email_hash: `fixture.${sid}`, email_sealed: seal(t.app.keyring, `${which}-${c.key.toLowerCase()}@example.org`, `supporters:${sid}`), domain_hash: 'fixture.example.org',
+          name: `Rosa ${listed ? 'Listed' : 'Unlisted'} ${marker}`, country: 'PE', city: 'Cerro de Pasco', affiliation: null, lang: 'en',
+          list_publicly: listed ? 1 : 0, list_consent_version: listed ? 'fixture' : null, list_consented_at: listed ? stamp : null,
+          contact_ok: 0, contact_consent_version: null, contact_consented_at: null, status: 'confirmed', source: 'online', consent_basis: null, import_id: null,
+          created_at: stamp, confirmed_at: stamp, expires_at: null,
+        })
+        .execute();
+    }
+    await db.insertInto('campaign_counts').values({ campaign_id: id, country: 'PE', supporters: 2 }).execute();
+    endorsementIds[c.key] = { confirmed: `0190a0a0-0000-7000-8000-00000000003${i + 1}`, pending: `0190a0a0-0000-7000-8000-00000000004${i + 1}` };
+    await db
+      .insertInto('campaign_endorsements')
+      .values([
+        { id: endorsementIds[c.key].confirmed, campaign_id: id, organization_id: orgIds.C, statement: `We stand with them ${c.endorsementMarker}`, statement_lang: 'en', status: 'confirmed', endorsed_by: null, endorsed_at: stamp, decided_by: null, decided_at: stamp },
+        { id: endorsementIds[c.key].pending, campaign_id: id, organization_id: orgIds.A3, statement: `Count us in ${c.pendingMarker}`, statement_lang: 'en', status: 'pending', endorsed_by: null, endorsed_at: stamp, decided_by: null, decided_at: null },
+      ])
+      .execute();
+    tallyIds[c.key] = `0190a0a0-0000-7000-8000-00000000005${i + 1}`;
+    await db
+      .insertInto('campaign_tallies')
+      .values({ id: tallyIds[c.key], campaign_id: id, country: 'CD', count: 40, source: `Rally at the gate ${c.tallyMarker}`, collected_on: '2026-03-01', external_ref: null, entered_by: null, entered_at: stamp })
+      .execute();
+    supporterImportIds[c.key] = `0190a0a0-0000-7000-8000-00000000006${i + 1}`;
+    const importId = supporterImportIds[c.key];
+    const file = Buffer.from('email,name,country\r\nrosa.lima@example.org,Rosa Lima,PE\r\n').toString('base64');
+    await db
+      .insertInto('supporter_imports')
+      .values({ id: importId, campaign_id: id, filename: 'paper-list.csv', file_sealed: seal(t.app.keyring, file, `supporter_imports:${importId}`), mapping: '{"email":0,"name":1,"country":2}', consent_basis: null, status: 'preview', total_rows: 1, errors: null, created_by: null, created_at: stamp, finished_at: null })
+      .execute();
+  }
+
   const actors = {} as Record<Actor, ActorSession>;
   for (const actor of ACTORS) {
     let userId: string | null = null;
@@ -459,8 +546,16 @@ export async function seedWorld(t: TestApp): Promise<World> {
       { id: `${p.key}:H-0001`, kind: 'beneficiary' as const, visibility: 'private' as const, owner: p.owner, marker: p.beneficiaryMarker },
       { id: disbursementIds[p.key], kind: 'disbursement' as const, visibility: 'private' as const, owner: p.owner, marker: p.disbursementMarker },
     ]),
+    ...Object.values(CAMPAIGNS).flatMap((c) => [
+      { id: campaignIds[c.key], kind: 'campaign' as const, visibility: c.visibility, owner: c.owner, marker: c.marker },
+      { id: supporterIds[c.key].listed, kind: 'supporter' as const, visibility: c.visibility, owner: c.owner, marker: c.supporterMarker },
+      { id: supporterIds[c.key].unlisted, kind: 'supporter' as const, visibility: 'private' as const, owner: c.owner, marker: c.unlistedMarker },
+      { id: endorsementIds[c.key].confirmed, kind: 'endorsement' as const, visibility: c.visibility, owner: c.owner, marker: c.endorsementMarker },
+      { id: endorsementIds[c.key].pending, kind: 'endorsement' as const, visibility: 'private' as const, owner: c.owner, marker: c.pendingMarker },
+      { id: tallyIds[c.key], kind: 'tally' as const, visibility: 'private' as const, owner: c.owner, marker: c.tallyMarker },
+    ]),
   ];
-  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs, pactIds, entryIds, pledgeIds, beneficiaryCodes, disbursementIds, documentIds };
+  return { orgIds, struggleIds, callIds, dayIds, localActionIds, networkId: network.id, membershipIds, actors, records, invitationIds, passkeyId, feedTokenId, followIds, sessionRefs, pactIds, entryIds, pledgeIds, beneficiaryCodes, disbursementIds, documentIds, campaignIds, supporterIds, endorsementIds, tallyIds, supporterImportIds };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { NETWORK, ORGS, PACTS, PASSWORD, STRUGGLES, type Actor, type OrgKey, type Role, type StruggleKey, type Visibility, type World } from './fixture.ts';
+import { CAMPAIGNS, NETWORK, ORGS, PACTS, PASSWORD, STRUGGLES, type Actor, type OrgKey, type Role, type StruggleKey, type Visibility, type World } from './fixture.ts';
 
 /**
  * Who may call each route: one entry per `METHOD path` of `app.routeTable`
@@ -44,6 +44,15 @@ export type TargetKey =
   | `beneficiary:${'PPUB' | 'PPRIV'}`
   | `disbursement:${'PPUB' | 'PPRIV'}`
   | `document:${'PPUB' | 'PPRIV'}`
+  /** A campaign of A (`:slug`; also `:lang` = `pt-BR`, a language it has no text in yet). */
+  | `campaign:${'KPUB' | 'KPRIV'}`
+  /** On a campaign (`:slug`): A3's waiting endorsement (`:id`), the paper-list tally (`:id`). */
+  | `endorsement:${'KPUB' | 'KPRIV'}`
+  | `tally:${'KPUB' | 'KPRIV'}`
+  /** A supporter import of the campaign waiting in preview, its file sealed (`:slug` of the campaign, `:id` of the import). */
+  | `supporterimport:${'KPUB' | 'KPRIV'}`
+  /** A confirmed signature of a campaign (`:slug`, `:id`), reached without the token of its mail. */
+  | `signature:${'KPUB' | 'KPRIV'}`
   | 'token:bogus'
   | 'none';
 
@@ -110,6 +119,12 @@ export const RULES = {
    * publishes for A (pact coordinators included); a viewer only reads.
    */
   'pact-pledge': (c: Cell) => c.sees && (leads(c.role) || c.role === 'member'),
+  /** Who sees the target campaign and leads some organization: the page to endorse it for one. */
+  'campaign-endorse-page': (c: Cell) => c.sees && ['coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
+  /** Endorse the target campaign for AN (of A's family): who sees the campaign and leads AN. */
+  'campaign-endorse': (c: Cell) => c.sees && leads(c.role),
+  /** Withdraw A3's endorsement of the target campaign: who sees the campaign and leads A3. */
+  'endorsement-withdraw': (c: Cell) => c.sees && leads(c.roleInJoiner),
   /** Anyone who leads (admin or coordinator of) some organization: the new-pact page. */
   'lead-somewhere': (c: Cell) => ['coordinator', 'admin', 'adminB', 'peerAdmin'].includes(c.actor),
   /** Anyone with a publishing role (member and up) in some organization: the new-call page. */
@@ -181,7 +196,17 @@ export type Show =
   /** The household in the target pact's register (its sealed name, opened for coordinators). */
   | 'register'
   /** The disbursement waiting on the target pact (its purpose). */
-  | 'disbursements';
+  | 'disbursements'
+  /** Every fixture campaign the actor may see (lists). */
+  | 'campaigns'
+  /** The target campaign's supporter who agreed to be listed. */
+  | 'supporters'
+  /** The target campaign's confirmed endorsement (C's statement). */
+  | 'endorsements'
+  /** The target campaign's waiting endorsement (A3's statement). */
+  | 'pending-endorsements'
+  /** The target campaign's paper-list tally (its source). */
+  | 'tallies';
 
 export interface RoutePolicy {
   rule: RuleName;
@@ -210,6 +235,13 @@ export interface RoutePolicy {
   readOnly?: boolean;
   /** Why the rule is what it is, when it is not obvious. */
   note?: string;
+  /**
+   * Why outsiders may use this route on A's records although the headline rules say they never
+   * do: signing a campaign adds the signer's own signature (no record of A changes), and the
+   * landing pages after confirming or withdrawing show the same words to everyone. The leak
+   * check still applies: the answer must not show what the actor may not see.
+   */
+  openToOutsiders?: string;
 }
 
 const ORG_TARGETS: TargetKey[] = ['org:A', 'org:AN', 'org:AM', 'org:AP'];
@@ -236,6 +268,21 @@ const contribution = () => ({ amount: '10.00', currency: 'EUR', contributorKind:
 const exchange = () => ({ fromCurrency: 'EUR', fromAmount: '10.00', toCurrency: 'USD', toAmount: '11.00', name: 'Bank by the matrix', reference: 'Matrix' });
 /** 10 EUR to A's other pact (the public one sends to the private one and back). */
 const transfer = (target: Target) => ({ toPact: target.params.slug === PACTS.PPUB.slug ? PACTS.PPRIV.slug : PACTS.PPUB.slug, amount: '10.00', currency: 'EUR', description: 'Matrix' });
+const CAMPAIGN_TARGETS: TargetKey[] = ['campaign:KPUB', 'campaign:KPRIV'];
+const ENDORSEMENT_TARGETS: TargetKey[] = ['endorsement:KPUB', 'endorsement:KPRIV'];
+const TALLY_TARGETS: TargetKey[] = ['tally:KPUB', 'tally:KPRIV'];
+const SUPPORTER_IMPORT_TARGETS: TargetKey[] = ['supporterimport:KPUB', 'supporterimport:KPRIV'];
+/** The preview form's "check again" (starting would run the import in the background while the matrix restores tables). */
+const importChoices = () => ({ map_email: '0', map_name: '1', map_country: '2', consentBasis: 'Paper list by the matrix', intent: 'check' });
+const SIGNATURE_TARGETS: TargetKey[] = ['signature:KPUB', 'signature:KPRIV'];
+const signer = () => ({ name: 'Signer by the matrix', email: 'matrix-signer@example.org', country: 'DE' });
+/** A token of the right shape made with no data key of the instance. */
+const bogusToken = () => ({ token: 'test.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+const newCampaign = () => ({ organization: ORGS.A.slug, title: 'Appeal started by the matrix', appeal: 'Sign the appeal', lang: 'en', startsOn: '2026-01-01', status: 'open', visibility: 'private' });
+const campaignFields = (target: Target) => ({ title: 'Appeal changed by the matrix', appeal: 'Sign the changed appeal', startsOn: '2026-01-01', goal: 2000, status: 'open', visibility: target.visibility });
+const translation = () => ({ title: 'Apelo traduzido pela matriz', appeal: 'Assine o apelo' });
+const endorsementOfAN = () => ({ organization: ORGS.AN.slug, statement: 'Endorsed by the matrix', statementLang: 'en' });
+const tally = () => ({ country: 'DE', count: 12, source: 'Rally by the matrix', collectedOn: '2026-03-01' });
 const IMMUTABLE_ENTRY = {
   rule: 'nobody' as const,
   targets: ['entry:PPUB'] as TargetKey[],
@@ -440,6 +487,67 @@ export const POLICIES: Record<string, RoutePolicy> = {
   'GET /pacts/:slug/report': { rule: 'visible-read', targets: PACT_TARGETS, shows: ['target'] },
   'GET /pacts/:slug/report.csv': { rule: 'visible-read', targets: PACT_TARGETS },
   'GET /api/v1/pacts/:slug/report': { rule: 'visible-read', targets: PACT_TARGETS },
+
+  // ---- campaigns of A: pages and API read by visibility (drafts: coordinators only), run by A's admins and coordinators
+  'GET /campaigns': { rule: 'public-read', shows: ['campaigns'] },
+  'GET /campaigns/new': { rule: 'lead-somewhere' },
+  'POST /campaigns/new': { rule: 'org-manage', targets: ['org:A'], body: newCampaign, note: 'starts a campaign owned by organization A' },
+  'GET /campaigns/:slug': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['target', 'supporters', 'endorsements'], note: 'the unlisted supporter, the waiting endorsement and the tally source never show here' },
+  'GET /campaigns/:slug/edit': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/edit': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: campaignFields },
+  'GET /campaigns/:slug/translations': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/translations': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: () => ({ ...translation(), lang: 'pt-BR' }) },
+  'GET /api/v1/campaigns': { rule: 'public-read', shows: ['campaigns'] },
+  'POST /api/v1/campaigns': { rule: 'org-manage', targets: ['org:A'], body: newCampaign, note: 'starts a campaign owned by organization A' },
+  'GET /api/v1/campaigns/:slug': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'PUT /api/v1/campaigns/:slug': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: campaignFields },
+  'PUT /api/v1/campaigns/:slug/translations/:lang': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: translation },
+  'GET /api/v1/campaigns/:slug/counts': { rule: 'visible-read', targets: CAMPAIGN_TARGETS },
+  'GET /api/v1/campaigns/:slug/public-supporters': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['supporters'] },
+  // Organizations as signatories: endorsed by leaders of an organization, decided by the campaign's coordinators.
+  'GET /campaigns/:slug/endorse': { rule: 'campaign-endorse-page', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/endorse': { rule: 'campaign-endorse', targets: CAMPAIGN_TARGETS, body: endorsementOfAN, refusedAs: [422], note: 'for AN: admin-of-B and the peer admin cannot see or lead it (a field error)' },
+  'POST /campaigns/:slug/endorsements/:id/withdraw': { rule: 'endorsement-withdraw', targets: ENDORSEMENT_TARGETS },
+  'GET /campaigns/:slug/endorsements': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['target', 'pending-endorsements', 'endorsements'] },
+  'POST /campaigns/:slug/endorsements/:id/confirm': { rule: 'org-manage', targets: ENDORSEMENT_TARGETS },
+  'POST /campaigns/:slug/endorsements/:id/reject': { rule: 'org-manage', targets: ENDORSEMENT_TARGETS },
+  'GET /api/v1/campaigns/:slug/endorsements': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['endorsements'], note: 'waiting ones only for the campaign’s coordinators' },
+  'POST /api/v1/campaigns/:slug/endorsements': { rule: 'campaign-endorse', targets: CAMPAIGN_TARGETS, body: endorsementOfAN, refusedAs: [400] },
+  'POST /api/v1/campaigns/:slug/endorsements/:id/confirm': { rule: 'org-manage', targets: ENDORSEMENT_TARGETS },
+  'POST /api/v1/campaigns/:slug/endorsements/:id/reject': { rule: 'org-manage', targets: ENDORSEMENT_TARGETS },
+  'DELETE /api/v1/campaigns/:slug/endorsements/:id': { rule: 'endorsement-withdraw', targets: ENDORSEMENT_TARGETS },
+  // Paper-list tallies: the coordinators' (the public sees them summed per country).
+  'GET /campaigns/:slug/tallies': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['target', 'tallies'] },
+  'POST /campaigns/:slug/tallies': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: tally },
+  'POST /campaigns/:slug/tallies/:id/remove': { rule: 'org-manage', targets: TALLY_TARGETS },
+  'GET /api/v1/campaigns/:slug/tallies': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['tallies'] },
+  'POST /api/v1/campaigns/:slug/tallies': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, body: tally },
+  'DELETE /api/v1/campaigns/:slug/tallies/:id': { rule: 'org-manage', targets: TALLY_TARGETS },
+  // Supporter import and export (src/modules/campaigns/supporters-io.routes.ts): the campaign's coordinators only; the lists hold e-mail addresses.
+  'GET /campaigns/:slug/supporters/import': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/supporters/import': {
+    rule: 'org-manage',
+    targets: CAMPAIGN_TARGETS,
+    allowStatus: [422],
+    note: 'the upload form, sent here URL-encoded without a file: the coordinators get the page back with “Choose a CSV file” (422); nothing is stored',
+  },
+  'GET /campaigns/:slug/supporters/import/:id': { rule: 'org-manage', targets: SUPPORTER_IMPORT_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/supporters/import/:id': { rule: 'org-manage', targets: SUPPORTER_IMPORT_TARGETS, body: importChoices },
+  'POST /campaigns/:slug/supporters/import/:id/discard': { rule: 'org-manage', targets: SUPPORTER_IMPORT_TARGETS },
+  'GET /campaigns/:slug/supporters.csv': { rule: 'org-manage', targets: CAMPAIGN_TARGETS, shows: ['supporters'], note: 'every download is written to the audit log' },
+  // Signing (anonymous; double opt-in through the links of the mails, which carry a token).
+  'GET /campaigns/:slug/sign': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'POST /campaigns/:slug/sign': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, body: signer, openToOutsiders: 'a signature is the signer’s own record', note: 'anyone who sees an open campaign signs it: 303 to the thanks page, the same for a repeat signer' },
+  'GET /campaigns/:slug/sign/thanks': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, shows: ['target'] },
+  'GET /campaigns/:slug/sign/confirmed': { rule: 'public-read', targets: CAMPAIGN_TARGETS, openToOutsiders: 'the landing page of a mail link: the same words for everyone', note: 'the same words for everyone; the title only for who sees the campaign' },
+  'GET /campaigns/:slug/sign/withdrawn': { rule: 'public-read', targets: CAMPAIGN_TARGETS, openToOutsiders: 'the landing page of a mail link: the same words for everyone', note: 'the same words for everyone; the title only for who sees the campaign' },
+  'POST /api/v1/campaigns/:slug/signatures': { rule: 'visible-read', targets: CAMPAIGN_TARGETS, body: signer, openToOutsiders: 'a signature is the signer’s own record', note: '202 for whoever sees the campaign, the same for a repeat signer' },
+  'GET /campaigns/:slug/signatures/:id/confirm': { rule: 'token', targets: SIGNATURE_TARGETS, note: 'the link of the confirmation mail; without its token a 404 for everyone' },
+  'POST /campaigns/:slug/signatures/:id/confirm': { rule: 'token', targets: SIGNATURE_TARGETS, body: bogusToken },
+  'GET /campaigns/:slug/signatures/:id/withdraw': { rule: 'token', targets: SIGNATURE_TARGETS, note: 'the link in every mail; without its token a 404 for everyone' },
+  'POST /campaigns/:slug/signatures/:id/withdraw': { rule: 'token', targets: SIGNATURE_TARGETS, body: bogusToken },
+  'POST /api/v1/campaigns/:slug/signatures/:id/confirm': { rule: 'token', targets: SIGNATURE_TARGETS, body: bogusToken },
+  'POST /api/v1/campaigns/:slug/signatures/:id/withdraw': { rule: 'token', targets: SIGNATURE_TARGETS, body: bogusToken },
 
   // ---- feeds (anonymous by design: public records only, for every reader)
   'GET /action-days/:slug/calendar.ics': { rule: 'public-feed', targets: DAY_TARGETS, shows: ['target'] },
