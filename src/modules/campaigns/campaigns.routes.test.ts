@@ -181,7 +181,7 @@ for (const engine of ENGINES) {
       });
       const page = main((await get(`/campaigns/${slug}`)).body);
       assert.match(page, /<data value="258" data-live="total">258<\/data>/);
-      assert.match(text(page), /3 signed online · 255 on paper lists and elsewhere/);
+      assert.match(text(page), /3 signed here \(online or from imported lists\) · 255 on paper lists and elsewhere/);
       assert.match(text(page), /25% of the goal of 1,000 signatures/);
       const rows = [...page.matchAll(/<tr data-country="(\w\w)"><th scope="row">([^<]+)<\/th><td class="num">([\d,]+)<\/td><td class="num">([\d,]+)<\/td><td class="num">([\d,]+)<\/td><\/tr>/g)].map((m) => m.slice(1));
       assert.deepEqual(rows, [

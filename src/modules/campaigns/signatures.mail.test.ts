@@ -156,6 +156,21 @@ for (const engine of ENGINES) {
       assert.deepEqual([s.sent, s.skipped, sent.length], [0, 1, 0]);
     });
 
+    test('without SMTP but with logUnsentMails (development, demo): the whole mail with its working confirmation link is logged at warn', async () => {
+      const c = await campaign();
+      await sign(c.slug, { name: 'Demo', email: 'demo.person@example.org', country: 'DE' });
+      const warned: unknown[] = [];
+      const log = { info: () => {}, warn: (...a: unknown[]) => warned.push(a), error: () => {} };
+      const s = await drain({ configured: false, send: async () => ({ delivered: false }), close() {} }, { log, logUnsentMails: true });
+      assert.deepEqual([s.logged, s.sent], [1, 0]);
+      const text = JSON.stringify(warned);
+      assert.match(text, /demo\.person@example\.org/);
+      const link = /(\/campaigns\/[^"\\\s]+\/signatures\/[0-9a-f-]+\/confirm\?token=[A-Za-z0-9_.-]+)/.exec(text);
+      assert.ok(link, text);
+      const page = await t.app.inject({ method: 'GET', url: link[1]! });
+      assert.equal(page.statusCode, 200);
+    });
+
     test('expiry: unconfirmed signatures past expires_at are deleted with their mails; confirmed and unexpired ones stay; old sent outbox rows are purged', async () => {
       const c = await campaign();
       for (const name of ['Old', 'New', 'Kept']) await sign(c.slug, { name, email: `${name.toLowerCase()}@example.org`, country: 'DE' });

@@ -225,19 +225,24 @@ export async function drainSupporterMails(o: DrainOptions): Promise<SupporterMai
           summary.logged += 1;
         } else {
           const t = pickTranslation(titles.get(row.campaign_id) ?? [], row.lang);
-          await o.mailer.send(
-            supporterMail({
-              to: open(o.keyring, row.email_sealed, supporterAad(row.supporter_id)),
-              kind: row.kind,
-              lang: row.lang,
-              name: row.name,
-              title: t?.title ?? row.slug,
-              titleLang: t?.lang ?? 'und',
-              confirmUrl: row.kind === 'confirm' ? supporterLink(o.baseUrl, o.keyring, 'confirm', row.slug, row.supporter_id) : null,
-              withdrawUrl: supporterLink(o.baseUrl, o.keyring, 'withdraw', row.slug, row.supporter_id),
-            }),
-          );
-          summary.sent += 1;
+          const mail = supporterMail({
+            to: open(o.keyring, row.email_sealed, supporterAad(row.supporter_id)),
+            kind: row.kind,
+            lang: row.lang,
+            name: row.name,
+            title: t?.title ?? row.slug,
+            titleLang: t?.lang ?? 'und',
+            confirmUrl: row.kind === 'confirm' ? supporterLink(o.baseUrl, o.keyring, 'confirm', row.slug, row.supporter_id) : null,
+            withdrawUrl: supporterLink(o.baseUrl, o.keyring, 'withdraw', row.slug, row.supporter_id),
+          });
+          if (o.mailer.configured) {
+            await o.mailer.send(mail);
+            summary.sent += 1;
+          } else {
+            // Development and demos (`logUnsentMails`): at `warn`, so the link shows at the demo's log level.
+            o.log?.warn({ mail: { to: mail.to, subject: mail.subject, text: mail.text } }, 'supporter mail not sent: no SMTP_URL configured');
+            summary.logged += 1;
+          }
         }
         await o.db.updateTable('supporter_mails').set({ last_error: null, sent_at: clock().toISOString() }).where('id', '=', row.id).where('last_error', '=', token).execute();
       } catch (err) {
