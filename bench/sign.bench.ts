@@ -52,6 +52,8 @@ interface Options {
   warmup: number;
   connections: number;
   rate: number;
+  /** Connections of the steady run: autocannon's paced connections fire in step, so fewer, busier ones arrive less in bursts. */
+  steadyConnections: number;
   postgres: string | null;
   sqlite: boolean;
   workers: number;
@@ -62,6 +64,7 @@ const HELP = `npm run bench:sign -- [options]
   --warmup S        seconds of warm-up before the runs (3)
   --connections N   autocannon connections for the as-fast-as-possible runs (100)
   --rate N          requests per second of the steady run (1000)
+  --steady-connections N  connections of the steady run (20; paced connections fire in step)
   --postgres URL    PostgreSQL server (BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test);
                     a fresh schema, dropped after; "off" skips PostgreSQL
   --workers N       app processes behind one port on PostgreSQL (2)
@@ -74,6 +77,7 @@ function options(): Options {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       rate: { type: 'string' },
+      'steady-connections': { type: 'string' },
       postgres: { type: 'string' },
       workers: { type: 'string' },
       'no-sqlite': { type: 'boolean' },
@@ -95,6 +99,7 @@ function options(): Options {
     warmup: num(values.warmup, 'BENCH_WARMUP', 3),
     connections: num(values.connections, 'BENCH_CONNECTIONS', 100),
     rate: num(values.rate, 'BENCH_RATE', 1000),
+    steadyConnections: num(values['steady-connections'], 'BENCH_STEADY_CONNECTIONS', 20),
     postgres: pgUrl === 'off' ? null : pgUrl,
     sqlite: !values['no-sqlite'],
     workers: num(values.workers, 'BENCH_WORKERS', 2),
@@ -321,6 +326,7 @@ async function runEngine(engine: Engine, config: ServerConfig, o: Options): Prom
   const server = new ServerProcess(config, workers);
   try {
     const ready = await server.ready;
+    const signerAtStart = signer;
     if (ready.samePort === false) throw new Error('the workers did not share one port');
     const signPath = `/api/v1/campaigns/${SLUG}/signatures`;
     let bareN = 0;
@@ -330,10 +336,17 @@ async function runEngine(engine: Engine, config: ServerConfig, o: Options): Prom
     const runs: Run[] = [];
     runs.push(await run('bare Fastify POST /bare (baseline)', ready.barePort, '/bare', bareBody, { seconds: o.duration, connections: o.connections }));
     runs.push(await run(`sign, as fast as possible (${o.connections} connections)`, ready.appPort, signPath, nextSignature, { seconds: o.duration, connections: o.connections }));
-    // The steady run sends a fixed number of requests and waits for every answer, so its count is exact.
-    const before = await server.inspect(false);
+    // The steady run sends a fixed number of requests and waits for every answer, so its count is
+    // exact — once the requests still in flight when the timed run stopped have landed.
+    let before = await server.inspect(false);
+    for (let settled = 0; settled < 3; ) {
+      await new Promise((r) => setTimeout(r, 300));
+      const again = await server.inspect(false);
+      settled = again.rows === before.rows ? settled + 1 : 0;
+      before = again;
+    }
     const steadyAmount = Math.round(o.rate * o.duration);
-    runs.push(await run(`sign at a steady ${o.rate}/s (${Math.min(o.connections, 50)} connections)`, ready.appPort, signPath, nextSignature, { seconds: o.duration, connections: Math.min(o.connections, 50), rate: o.rate, amount: steadyAmount }));
+    runs.push(await run(`sign at a steady ${o.rate}/s (${o.steadyConnections} connections)`, ready.appPort, signPath, nextSignature, { seconds: o.duration, connections: o.steadyConnections, rate: o.rate, amount: steadyAmount }));
     const afterSteady = await server.inspect(false);
     runs.push(await run('bare again (drift check)', ready.barePort, '/bare', bareBody, { seconds: o.duration, connections: o.connections }));
     const bareRps = (runs[0]!.rps + runs[3]!.rps) / 2;
@@ -348,8 +361,9 @@ async function runEngine(engine: Engine, config: ServerConfig, o: Options): Prom
     const failed = signRuns.reduce((a, r) => a + r.non2xx + r.errors, 0);
     const accepted = signRuns.reduce((a, r) => a + r.ok, 0);
     const steadyStored = afterSteady.rows - before.rows;
-    console.log(`\n  sign requests sent ${signer.toLocaleString('en')}, answered 2xx ${accepted.toLocaleString('en')}, failed ${failed}; stored signatures ${after.rows.toLocaleString('en')}, distinct e-mail keys ${after.keys.toLocaleString('en')}; steady run: ${steadyAmount.toLocaleString('en')} sent, ${runs[2]!.ok.toLocaleString('en')} answered 2xx, ${steadyStored.toLocaleString('en')} stored; mails in the outbox ${after.mails.toLocaleString('en')}`);
-    let exact = after.rows === after.keys && after.rows >= accepted && after.rows <= signer && failed === 0 && steadyStored === steadyAmount && runs[2]!.ok === steadyAmount;
+    const sent = signer - signerAtStart;
+    console.log(`\n  sign requests sent ${sent.toLocaleString('en')}, answered 2xx ${accepted.toLocaleString('en')}, failed ${failed}; stored signatures ${after.rows.toLocaleString('en')}, distinct e-mail keys ${after.keys.toLocaleString('en')}; steady run: ${steadyAmount.toLocaleString('en')} sent, ${runs[2]!.ok.toLocaleString('en')} answered 2xx, ${steadyStored.toLocaleString('en')} stored; mails in the outbox ${after.mails.toLocaleString('en')}`);
+    let exact = after.rows === after.keys && after.rows >= accepted && after.rows <= sent && failed === 0 && steadyStored === steadyAmount && runs[2]!.ok === steadyAmount;
 
     // Confirm every signature through the real endpoint; the kept counts must match exactly.
     const confirmRuns: Run[] = [];
