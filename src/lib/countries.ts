@@ -26,10 +26,15 @@ export function alpha2FromNumeric(numeric: string): string | null {
   return countries.numericToAlpha2(numeric) ?? null;
 }
 
-/** True when `tag` is a well-formed BCP 47 language tag (checked by `Intl.getCanonicalLocales`). */
+/**
+ * True when `tag` is a well-formed BCP 47 language tag (checked by `Intl.getCanonicalLocales`)
+ * whose language subtag has two or three letters (ISO 639). RFC 5646 §2.2.1 reserves four-letter
+ * language subtags and allows five to eight letters only for registered languages, of which the
+ * IANA registry has none — so `english` or `deutsch` are refused rather than stored as languages.
+ */
 export function isLanguageTag(tag: string): boolean {
   try {
-    return Intl.getCanonicalLocales(tag).length === 1;
+    return Intl.getCanonicalLocales(tag).length === 1 && /^[a-z]{2,3}(?:-|$)/i.test(tag);
   } catch {
     return false;
   }

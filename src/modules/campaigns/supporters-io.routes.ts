@@ -127,6 +127,9 @@ export const supportersIoRoutes = fp(
         }
         const max = maxBytes();
         const bytes = await readUpload(upload.stream, max);
+        // The client may still be sending the rest of a too large file: close the connection after
+        // the answer, so no half-read request keeps it (and a shutting-down server) open.
+        if (!bytes) reply.header('connection', 'close');
         if (!bytes) return renderMain(request, reply, campaign, [{ field: 'file', messageId: 'supporters_io.file.too_large', values: { max: Number((max / 1_048_576).toPrecision(3)) } }], 422);
         try {
           const id = await createSupporterImport(app.db, app.keyring, request.viewer, campaign.slug, { filename: upload.filename, bytes });
