@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, SignInRequired } from './errors.ts';
+import { AppError, SignInRequired, ValidationFailed } from './errors.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 
 /** 415 for an API write that is not `application/json`. */
 export class UnsupportedMediaType extends AppError {
@@ -37,3 +38,41 @@ export const apiWrite = [requireSignIn, requireJson];
  * null, "unknown", and `"12"` still becomes 12).
  */
 export const nullableInteger = (o: Record<string, unknown> = {}) => Type.Unsafe<number | null>({ type: ['integer', 'null'], ...o });
+
+/** One page of a list filtered by status, with its cursor to the next page (see {@link pageByStatus}). */
+export interface StatusPage<T> {
+  items: T[];
+  total: number;
+  next: string | null;
+}
+
+/**
+ * A keyset-paginated list filtered by an optional status, as the list routes of pacts and
+ * campaigns answer it: `after` is an opaque cursor of (createdAt, id) (lib/cursor.ts), `status`
+ * must be one of `statuses`. `rows` is asked for one row more than `limit` to know whether a next
+ * page exists; `count` gives the total of the filter.
+ * @throws {ValidationFailed} `after` (`validation.cursor`) for a cursor that does not decode,
+ *   `status` (`validation.choice`) for an unknown status.
+ */
+export async function pageByStatus<S extends string, T extends { createdAt: string; id: string }>(
+  query: { status?: string; after?: string; limit?: number },
+  o: {
+    statuses: readonly S[];
+    pageSize: number;
+    rows: (filter: { status?: S; limit: number; after?: { createdAt: string; id: string } }) => Promise<T[]>;
+    count: (filter: { status?: S }) => Promise<number>;
+  },
+): Promise<StatusPage<T>> {
+  const limit = query.limit ?? o.pageSize;
+  const cursor = decodeCursor(query.after, 2);
+  if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
+  if (query.status && !(o.statuses as readonly string[]).includes(query.status)) throw new ValidationFailed([{ field: 'status', messageId: 'validation.choice' }]);
+  const status = query.status as S | undefined;
+  const [rows, total] = await Promise.all([
+    o.rows({ status, limit: limit + 1, after: cursor ? { createdAt: cursor[0]!, id: cursor[1]! } : undefined }),
+    o.count({ status }),
+  ]);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, total, next: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
+}

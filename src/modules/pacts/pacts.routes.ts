@@ -2,10 +2,9 @@ import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden, ValidationFailed, formFieldErrors, type FieldError } from '../../http/errors.ts';
-import { apiWrite } from '../../http/api.ts';
+import { apiWrite, pageByStatus } from '../../http/api.ts';
 import { errorMap } from '../../web/forms.ts';
 import { sendPage, redirectAfterPost, withNotice } from '../../web/reply.ts';
-import { encodeCursor, decodeCursor } from '../../lib/cursor.ts';
 import { minorToDecimalString } from '../../lib/money.ts';
 import type { PactStatus } from '../../db/schema.ts';
 import { createPact, getPact, getPactForCoordinator, PACT_STATUSES, setPactStatus, updatePact, type PactInput, type PactRecord } from './pacts.service.ts';
@@ -89,20 +88,13 @@ export const pactsRoutes = fp(
   async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-    const list = async (request: FastifyRequest, query: { status?: string; after?: string; limit?: number }) => {
-      const limit = query.limit ?? PAGE_SIZE;
-      const cursor = decodeCursor(query.after, 2);
-      if (query.after && !cursor) throw new ValidationFailed([{ field: 'after', messageId: 'validation.cursor' }]);
-      if (query.status && !(PACT_STATUSES as readonly string[]).includes(query.status)) throw new ValidationFailed([{ field: 'status', messageId: 'validation.choice' }]);
-      const status = query.status as PactStatus | undefined;
-      const [rows, total] = await Promise.all([
-        listPactRows(app.db, request.viewer, { status, limit: limit + 1, after: cursor ? { createdAt: cursor[0]!, id: cursor[1]! } : undefined }),
-        countPacts(app.db, request.viewer, { status }),
-      ]);
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return { items, total, next: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
-    };
+    const list = (request: FastifyRequest, query: { status?: string; after?: string; limit?: number }) =>
+      pageByStatus(query, {
+        statuses: PACT_STATUSES,
+        pageSize: PAGE_SIZE,
+        rows: (filter) => listPactRows(app.db, request.viewer, filter),
+        count: (filter) => countPacts(app.db, request.viewer, filter),
+      });
 
     /** Starting a pact needs an admin or coordinator role somewhere (the owner must be led by the starter). */
     const requireLeader = (request: FastifyRequest) => {
