@@ -22,7 +22,7 @@ export const SignBody = Type.Object(
     name: str({ maxLength: 400, description: 'name as it may be listed (at most 200 characters after trimming)' }),
     email: str({ maxLength: 320, description: 'e-mail address; the confirmation mail goes there. Duplicates are found on a normalized key (case, Unicode NFC, IDN, Gmail dots and +tags)' }),
     country: str({ maxLength: 2, description: 'ISO 3166-1 alpha-2' }),
-    city: Type.Optional(nullable(str({ maxLength: 200 }))),
+    city: Type.Optional(nullable(str({ maxLength: 400, description: 'at most 200 characters after trimming' }))),
     affiliation: Type.Optional(nullable(str({ maxLength: 400, description: 'organization the signer belongs to, free text' }))),
     listPublicly: Type.Optional(Type.Boolean({ description: 'consent to appear on the public list of supporters (default false)' })),
     contactOk: Type.Optional(Type.Boolean({ description: 'consent to be contacted by the campaign (default false)' })),

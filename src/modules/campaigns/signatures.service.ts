@@ -88,7 +88,7 @@ function flag(raw: unknown): boolean {
 /**
  * Checks one sign request and turns it into a batch item: name (required, one line, ≤ 200, no
  * angle brackets or direction controls), e-mail (its duplicate key must exist), country (ISO
- * 3166-1 alpha-2), city (≤ 100) and affiliation (≤ 200) optional, `lang` a BCP 47 tag (default
+ * 3166-1 alpha-2), city (≤ 200, as for imports) and affiliation (≤ 200) optional, `lang` a BCP 47 tag (default
  * `defaultLang`). The address as typed (NFC, trimmed) is sealed and hashed here, once.
  * @throws {ValidationFailed} with field errors; {DataKeyError} without a data key.
  */
@@ -100,7 +100,7 @@ export function prepareSignature(keyring: Keyring, campaignId: string, input: Si
   if (!email) c.fail('email', 'validation.required');
   else if (!hashes) c.fail('email', 'validation.email');
   const country = c.country('country', input.country);
-  const city = c.line('city', input.city, { max: 100, noAngles: true });
+  const city = c.line('city', input.city, { max: 200, noAngles: true });
   const affiliation = c.line('affiliation', input.affiliation, { max: 200, noAngles: true });
   let lang = defaultLang;
   if (typeof input.lang === 'string' && input.lang.trim()) {
